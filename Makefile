@@ -1,0 +1,80 @@
+# The two set-up commands are `make demo` and `make test`; both create .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+LAKE ?= lake/demo
+
+.PHONY: demo test lint typecheck unit lambda-runtimes bench clean install install-dev
+
+$(PY):
+	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml constraints.txt | $(PY)
+	$(PY) -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed | $(CHECKOV)
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+# checkov pins old versions of boto3 and packaging, so it lives in a venv of its own.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
+$(CHECKOV): | $(PY)
+	$(PYTHON) -m venv $(VENV)/tools/checkov
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/tools/checkov/bin/python -m pip install --quiet 'checkov==3.3.30'
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+demo: $(VENV)/.installed
+	rm -rf $(LAKE)
+	$(BIN)/stream-processor demo --lake $(LAKE)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check transform_lambda stream_processor tests
+	$(BIN)/ruff format --check transform_lambda stream_processor tests
+
+typecheck: $(VENV)/.installed-dev
+	$(BIN)/mypy
+
+unit: $(VENV)/.installed-dev
+	$(BIN)/pytest -q
+
+# The transform's tests again on the Lambda runtimes' Pythons (3.12, 3.13), without pyarrow or duckdb.
+lambda-runtimes: $(VENV)/.installed-dev
+	./scripts/test-lambda-runtimes.sh
+
+test: lint typecheck infra-lint unit lambda-runtimes
+
+clean:
+	rm -rf $(VENV) lake .pytest_cache .mypy_cache .ruff_cache
+
+# --- infra (infra/README.md) ---
+CONFIG ?= infra/config.toml
+TARGET_PYTHON ?= python3.12
+LAMBDA_ZIP := build/transform_lambda.zip
+
+.PHONY: infra-lint infra-gen package deploy destroy
+
+# Generated regions up to date, cfn-lint clean (errors and warnings), checkov clean (one run).
+infra-lint: $(VENV)/.installed-dev
+	$(PY) -m stream_processor.infra_gen --check
+	$(BIN)/cfn-lint infra/data.yaml infra/pipeline.yaml infra/sources.yaml
+	$(CHECKOV) -d infra --framework cloudformation --skip-download --compact --quiet
+
+infra-gen: $(VENV)/.installed
+	$(PY) -m stream_processor.infra_gen --write
+
+# arm64 / CPython 3.12 wheels only; .pyc compiled by $(TARGET_PYTHON).
+package: $(VENV)/.installed
+	$(PY) -m stream_processor.package_lambda --out $(LAMBDA_ZIP) --target-python $(TARGET_PYTHON)
+
+deploy: package
+	$(PY) -m stream_processor.deploy deploy --config $(CONFIG) $(if $(DRY_RUN),--dry-run)
+
+destroy: $(VENV)/.installed
+	$(PY) -m stream_processor.deploy destroy --config $(CONFIG) $(if $(DRY_RUN),--dry-run)

@@ -1,0 +1,1 @@
+"""The local Firehose twin's stages: buffer, invoke, convert, error output, prefixes."""

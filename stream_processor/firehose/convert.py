@@ -1,0 +1,205 @@
+"""Convert stage: the transform's JSON rows into Parquet against the Glue schema, as Firehose's
+record format conversion (OpenX JSON SerDe -> ParquetSerDe) does.
+
+Input: the decoded ``data`` of ``Ok`` records (back-to-back JSON objects). Output: per record,
+either its rows (dicts keyed by column, values typed for Arrow) or a ``ConversionError`` (what
+Firehose would write to ``format-conversion-failed``); then pyarrow Tables and Parquet bytes.
+Keys not in the schema are dropped, as Firehose does, and counted. A value that does not fit its
+column fails the record: never a silent coercion.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Final
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from stream_processor.settings import PARQUET_COMPRESSION
+from transform_lambda.schema import BIGINT_RANGE, COLUMNS, INT_RANGE
+
+_ARROW_TYPES: Final[dict[str, pa.DataType]] = {
+    "string": pa.string(),
+    "int": pa.int32(),
+    "bigint": pa.int64(),
+    "double": pa.float64(),
+    "boolean": pa.bool_(),
+    "timestamp": pa.timestamp("ms"),
+    "map<string,string>": pa.map_(pa.string(), pa.string()),
+}
+# Timestamps OpenX accepts as text: yyyy-MM-dd'T'HH:mm:ss[.S…]'Z' and yyyy-[M]M-[d]d HH:mm:ss[.S…]
+# (firehose-contract §4).
+_ISO_T: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?Z")
+_ISO_SPACE: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+MALFORMED: Final = "DataFormatConversion.MalformedData"
+
+
+def arrow_schema() -> pa.Schema:
+    """The Parquet schema of the table's data columns (partition columns live in the path)."""
+    return pa.schema([pa.field(c.name, _ARROW_TYPES[c.type], nullable=True) for c in COLUMNS])
+
+
+@dataclass(frozen=True, slots=True)
+class ConversionError:
+    """Why a record could not be converted, in Firehose's terms."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConvertedRecord:
+    """A record's rows ready for Arrow, or its conversion error; ``unknown_keys`` dropped silently."""
+
+    rows: list[dict[str, object]]
+    error: ConversionError | None = None
+    unknown_keys: int = 0
+
+
+class _Misfit(Exception):
+    pass
+
+
+def _text(v: object) -> object:
+    if isinstance(v, str):
+        return v
+    raise _Misfit("expected a string")
+
+
+def _integer(bounds: tuple[int, int]) -> Callable[[object], object]:
+    def check(v: object) -> object:
+        if isinstance(v, int) and not isinstance(v, bool) and bounds[0] <= v <= bounds[1]:
+            return v
+        raise _Misfit(f"expected an integer in {bounds[0]}..{bounds[1]}")
+
+    return check
+
+
+def _double(v: object) -> object:
+    if isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v):
+        return float(v)
+    raise _Misfit("expected a number")
+
+
+def _boolean(v: object) -> object:
+    if isinstance(v, bool):
+        return v
+    raise _Misfit("expected a boolean")
+
+
+def _timestamp(v: object) -> object:
+    if isinstance(v, int) and not isinstance(v, bool):
+        return v  # epoch milliseconds
+    if isinstance(v, str):
+        match = _ISO_T.fullmatch(v) or _ISO_SPACE.fullmatch(v)
+        if match:
+            year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
+            try:
+                at = datetime(year, month, day, hour, minute, second, tzinfo=UTC)
+            except ValueError as exc:
+                raise _Misfit("not a valid date") from exc
+            fraction = (match.group(7) or "0").ljust(3, "0")[:3]
+            return int((at - _EPOCH).total_seconds()) * 1000 + int(fraction)
+    raise _Misfit("expected a timestamp")
+
+
+def _string_map(v: object) -> object:
+    if isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
+        return list(v.items())
+    raise _Misfit("expected an object of strings")
+
+
+_CHECKS: Final[dict[str, Callable[[object], object]]] = {
+    "string": _text,
+    "int": _integer(INT_RANGE),
+    "bigint": _integer(BIGINT_RANGE),
+    "double": _double,
+    "boolean": _boolean,
+    "timestamp": _timestamp,
+    "map<string,string>": _string_map,
+}
+_COLUMN_CHECKS: Final = {c.name: _CHECKS[c.type] for c in COLUMNS}
+
+
+def convert_record(data: bytes) -> ConvertedRecord:
+    """Deserialize one record's JSON objects and check each value against its column."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return ConvertedRecord([], ConversionError(MALFORMED, "The record is not valid UTF-8."))
+    rows: list[dict[str, object]] = []
+    unknown = 0
+    decoder = json.JSONDecoder()
+    pos, end = 0, len(text)
+    while pos < end:
+        while pos < end and text[pos] in " \t\r\n":
+            pos += 1
+        if pos == end:
+            break
+        try:
+            doc, pos = decoder.raw_decode(text, pos)
+        except (json.JSONDecodeError, RecursionError):
+            return ConvertedRecord([], ConversionError(MALFORMED, f"Malformed JSON at character {pos}."))
+        if not isinstance(doc, dict):
+            return ConvertedRecord(
+                [], ConversionError(MALFORMED, "A JSON record must be an object, not an array or scalar.")
+            )
+        row: dict[str, object] = {}
+        for key, value in doc.items():
+            # OpenX JSON SerDe matches keys case-insensitively by default.
+            name = key.lower()
+            check = _COLUMN_CHECKS.get(name)
+            if check is None:
+                unknown += 1
+                continue
+            if value is None:
+                continue
+            try:
+                row[name] = check(value)
+            except _Misfit as exc:
+                return ConvertedRecord([], ConversionError(MALFORMED, f"Column {name!r}: {exc}."))
+        rows.append(row)
+    return ConvertedRecord(rows, None, unknown)
+
+
+def rows_to_table(rows: Iterable[dict[str, object]]) -> pa.Table:
+    """Checked rows into an Arrow table with exactly the Glue columns."""
+    schema = arrow_schema()
+    columns: dict[str, list[object]] = {name: [] for name in schema.names}
+    for row in rows:
+        for name, values in columns.items():
+            values.append(row.get(name))
+    arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
+    return pa.Table.from_arrays(arrays, schema=schema)
+
+
+def table_to_parquet(table: pa.Table) -> bytes:
+    """Parquet bytes as Firehose writes them: Snappy, timestamps as INT96 (Hive's ParquetSerDe)."""
+    sink = io.BytesIO()
+    pq.write_table(
+        table,
+        sink,
+        compression=PARQUET_COMPRESSION,
+        use_deprecated_int96_timestamps=True,
+        write_statistics=True,
+    )
+    return sink.getvalue()
+
+
+__all__ = [
+    "MALFORMED",
+    "ConversionError",
+    "ConvertedRecord",
+    "arrow_schema",
+    "convert_record",
+    "rows_to_table",
+    "table_to_parquet",
+]

@@ -1,0 +1,126 @@
+"""Package: the transform's deployment zip for the Lambda target (arm64, CPython 3.12).
+
+Input: ``transform_lambda/`` and its runtime dependencies, pinned by ``constraints.txt`` and fetched
+as manylinux2014_aarch64 wheels only (nothing is compiled on the host). Output: a deterministic zip
+(sorted entries, fixed timestamps) whose ``.pyc`` files were compiled by the target Python with
+unchecked-hash invalidation, since ``/var/task`` is read-only and a package without them pays
+5-7x the import time at every cold start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Final
+
+from stream_processor.errors import ConfigError, ProcessorError
+from stream_processor.infra_gen import TARGET_PYTHON
+
+REPO: Final = Path(__file__).resolve().parent.parent
+DEFAULT_OUT: Final = REPO / "build" / "transform_lambda.zip"
+PLATFORM: Final = "manylinux2014_aarch64"
+
+# What the transform imports besides the standard library (pyproject.toml, first group).
+LAMBDA_REQUIREMENTS: Final = ("aws-lambda-powertools", "aws-kinesis-agg")
+# Provided by the Lambda Python runtime. Bundling boto3 would pin it (+~15 MB unzipped, slower
+# cold start) for code that only calls firehose:PutRecordBatch, an API stable for years.
+RUNTIME_PROVIDED: Final = ("boto3", "botocore", "s3transfer")
+_ZIP_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
+
+
+class PackageError(ProcessorError):
+    """pip, the target interpreter or the zip step failed."""
+
+
+def _run(argv: Sequence[str]) -> str:
+    try:
+        done = subprocess.run(argv, check=True, capture_output=True, text=True)
+    except FileNotFoundError as exc:
+        raise PackageError(f"{argv[0]} not found") from exc
+    except subprocess.CalledProcessError as exc:
+        raise PackageError(f"{' '.join(argv[:4])} ... failed:\n{exc.stderr.strip()}") from exc
+    return done.stdout
+
+
+def install_dependencies(staging: Path) -> None:
+    """pip-install the requirements as target-platform wheels into ``staging``."""
+    _run(
+        [
+            sys.executable, "-m", "pip", "install", "--quiet", "--no-compile",
+            "--platform", PLATFORM, "--implementation", "cp", "--python-version", TARGET_PYTHON,
+            "--only-binary=:all:", "--target", str(staging),
+            "-c", str(REPO / "constraints.txt"), *LAMBDA_REQUIREMENTS,
+        ]
+    )  # fmt: skip
+    shutil.rmtree(staging / "bin", ignore_errors=True)
+    for entry in list(staging.iterdir()):
+        base = entry.name.split("-", 1)[0].lower() if entry.name.endswith(".dist-info") else entry.name
+        if base.replace("_", "-") in RUNTIME_PROVIDED or base in RUNTIME_PROVIDED:
+            shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def copy_sources(staging: Path) -> None:
+    """Copy the ``transform_lambda`` package (sources only) into ``staging``."""
+    for source in sorted((REPO / "transform_lambda").rglob("*.py")):
+        target = staging / source.relative_to(REPO)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+
+
+def compile_bytecode(staging: Path, target_python: str) -> None:
+    """Precompile every module with the target interpreter.
+
+    Raises:
+        ConfigError: the interpreter is not CPython ``TARGET_PYTHON``.
+    """
+    version = _run([target_python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).strip()
+    if version != TARGET_PYTHON:
+        raise ConfigError(f"{target_python} is Python {version}; the Lambda runtime is {TARGET_PYTHON}")
+    _run([target_python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(staging)])
+
+
+def write_zip(staging: Path, out: Path) -> str:
+    """Zip ``staging`` deterministically; returns the zip's sha256."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        for path in sorted(p for p in staging.rglob("*") if p.is_file()):
+            info = zipfile.ZipInfo(path.relative_to(staging).as_posix(), date_time=_ZIP_EPOCH)
+            info.external_attr = 0o644 << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            archive.writestr(info, path.read_bytes())
+    return hashlib.sha256(out.read_bytes()).hexdigest()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Build the zip; prints its path, size and sha256."""
+    parser = argparse.ArgumentParser(prog="python -m stream_processor.package_lambda", description=__doc__)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    parser.add_argument("--target-python", default=f"python{TARGET_PYTHON}", help="interpreter for the .pyc files")
+    parser.add_argument("--no-pyc", action="store_true", help="skip precompiling (slower cold starts)")
+    args = parser.parse_args(argv)
+    staging = args.out.parent / "lambda"
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        install_dependencies(staging)
+        copy_sources(staging)
+        if not args.no_pyc:
+            compile_bytecode(staging, args.target_python)
+        digest = write_zip(staging, args.out)
+    except ProcessorError as exc:
+        sys.stderr.write(f"package: {exc}\n")
+        return exc.exit_code
+    sys.stdout.write(f"{args.out} {args.out.stat().st_size} bytes sha256={digest}\n")
+    return 0
+
+
+__all__ = ["LAMBDA_REQUIREMENTS", "RUNTIME_PROVIDED", "PackageError", "main", "write_zip"]
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,292 @@
+"""The local Firehose twin: source -> buffer -> invoke (the real transform) -> convert -> sink.
+
+Input: ``SourceRecord`` items. Output: Parquet objects under the lake's table prefix, error documents
+under the error prefix, and ``RunStats`` with the counts and the conservation check
+(log events in = rows written + events in dropped control messages + events in failed records).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from stream_processor.firehose.buffer import MIB, batches
+from stream_processor.firehose.convert import convert_record, rows_to_table, table_to_parquet
+from stream_processor.firehose.error_output import (
+    FORMAT_CONVERSION_FAILED,
+    PROCESSING_FAILED,
+    encode_documents,
+    format_conversion_failed_document,
+    processing_failed_document,
+)
+from stream_processor.firehose.invoke import Handler, Invocation, RecordIds, invoke_transform
+from stream_processor.firehose.prefix import PrefixError, evaluate_prefix, object_name, validate_prefixes
+from stream_processor.settings import DeliverySettings
+from stream_processor.sinks.local_dir import LocalDirSink
+from stream_processor.sources.fixture import SourceRecord
+from transform_lambda.config import MAX_DECOMPRESSED_BYTES
+from transform_lambda.decode import CONTROL_MESSAGE, decode_data
+from transform_lambda.errors import DecodeError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class RunStats:
+    """Counts of one run of the twin."""
+
+    records_in: int = 0
+    records_ok: int = 0
+    records_dropped: int = 0
+    records_failed: int = 0
+    records_conversion_failed: int = 0
+    records_undecodable: int = 0
+    log_events_in: int = 0
+    events_dropped_control: int = 0
+    events_dropped_data: int = 0
+    events_failed: int = 0
+    rows_written: int = 0
+    files_written: int = 0
+    error_files_written: int = 0
+    bytes_in: int = 0
+    parquet_bytes: int = 0
+    invocations: int = 0
+    contract_errors: int = 0
+    unknown_keys_dropped: int = 0
+    elapsed_s: float = 0.0
+    failure_codes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def conserved(self) -> bool:
+        """Every log event in is a row, a dropped control event, or in a failed record."""
+        return self.log_events_in == self.rows_written + self.events_dropped_control + self.events_failed
+
+    def as_dict(self) -> dict[str, Any]:
+        """The counts as plain data (for JSON output)."""
+        out = {name: getattr(self, name) for name in self.__slots__}
+        out["conserved"] = self.conserved
+        return out
+
+
+@dataclass(slots=True)
+class _PendingObject:
+    """Rows waiting in the S3 buffer for one partition."""
+
+    partition_keys: dict[str, str] | None
+    oldest_arrival_ms: int
+    rows: list[dict[str, object]] = field(default_factory=list)
+    bytes: int = 0
+
+
+@dataclass(slots=True)
+class _PendingErrors:
+    oldest_arrival_ms: int
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class _Census:
+    """What the twin itself finds in a record before the transform sees it."""
+
+    events: int
+    control_events: int
+    decode_error: str | None
+
+
+class LocalFirehose:
+    """One emulated delivery stream writing to a lake directory."""
+
+    def __init__(
+        self,
+        lake: Path,
+        settings: DeliverySettings,
+        handler: Handler,
+        *,
+        clock_ms: Callable[[], int] | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        """Raises:
+        ConfigError: the prefixes or buffer hints would be rejected by Firehose.
+        """
+        validate_prefixes(settings.prefix, settings.error_output_prefix, settings.dynamic_partitioning)
+        self.settings = settings
+        self.handler = handler
+        self.sink = LocalDirSink(lake)
+        self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self.rng = rng or random.Random()
+        self.stats = RunStats()
+        self._ids = RecordIds()
+        self._objects: dict[tuple[tuple[str, str], ...], _PendingObject] = {}
+        self._errors: dict[str, _PendingErrors] = {}
+        self.sink.clean_temporary_files()
+
+    def run(self, records: Iterable[SourceRecord]) -> RunStats:
+        """Deliver every record, flush every buffer, and return the counts."""
+        started = time.perf_counter()
+        settings = self.settings
+        for batch in batches(records, settings.processor_buffer_size_mb, settings.processor_buffer_interval_s):
+            self.process_batch(batch)
+        self.flush()
+        self.stats.elapsed_s += time.perf_counter() - started
+        return self.stats
+
+    def process_batch(self, batch: list[SourceRecord]) -> None:
+        """Invoke the transform on one batch and route each record by its result."""
+        stats = self.stats
+        censuses = [self._census(r) for r in batch]
+        stats.records_in += len(batch)
+        stats.invocations += 1
+        for record, census in zip(batch, censuses, strict=True):
+            stats.bytes_in += len(record.data)
+            stats.log_events_in += census.events
+            stats.records_undecodable += census.decode_error is not None
+        invocation = invoke_transform(self.handler, batch, self.settings, self._ids)
+        if invocation.error is not None:
+            self._fail_batch(invocation, censuses)
+            return
+        for rid, record, census in zip(invocation.record_ids, batch, censuses, strict=True):
+            reply = invocation.replies[rid]
+            if reply.result == "Dropped":
+                stats.records_dropped += 1
+                stats.events_dropped_control += census.control_events
+                lost = census.events - census.control_events
+                if lost:
+                    stats.events_dropped_data += lost
+                    logger.error("The transform dropped a record holding %d data log events.", lost)
+            elif reply.result == "ProcessingFailed":
+                # Firehose only knows the result; the summary also names the decode error the
+                # twin itself finds in the record, when there is one.
+                self._count_failure(f"ProcessingFailed ({census.decode_error or 'transform'})")
+                self._processing_failed(
+                    record,
+                    census,
+                    "Lambda.ProcessingFailed",
+                    "The record was marked as ProcessingFailed by the transform.",
+                    1,
+                    count=False,
+                )
+            else:
+                assert reply.data is not None
+                self._deliver(record, census, reply.data, reply.partition_keys)
+
+    def flush(self) -> None:
+        """Write every buffered object (Parquet and error documents)."""
+        for key in list(self._objects):
+            self._write_object(self._objects.pop(key))
+        for error_type in list(self._errors):
+            self._write_errors(error_type, self._errors.pop(error_type))
+
+    def _census(self, record: SourceRecord) -> _Census:
+        try:
+            payloads = decode_data(record.data, MAX_DECOMPRESSED_BYTES)
+        except DecodeError as exc:
+            return _Census(0, 0, f"{exc.stage}:{exc.code}")
+        events = sum(len(p.log_events) for p in payloads)
+        control = sum(len(p.log_events) for p in payloads if p.message_type == CONTROL_MESSAGE)
+        return _Census(events, control, None)
+
+    def _deliver(
+        self, record: SourceRecord, census: _Census, data: bytes, partition_keys: dict[str, str] | None
+    ) -> None:
+        converted = convert_record(data)
+        self.stats.unknown_keys_dropped += converted.unknown_keys
+        if converted.error is not None:
+            self.stats.records_conversion_failed += 1
+            self.stats.events_failed += census.events
+            self._count_failure(converted.error.code)
+            doc = format_conversion_failed_document(
+                data,
+                record.arrival_ms,
+                converted.error.code,
+                converted.error.message,
+                self.clock_ms(),
+                self.settings,
+            )
+            self._queue_error(FORMAT_CONVERSION_FAILED, record.arrival_ms, doc)
+            return
+        keys = partition_keys if self.settings.dynamic_partitioning else None
+        if self.settings.dynamic_partitioning:
+            try:
+                evaluate_prefix(self.settings.prefix, record.arrival_ms, partition_keys=keys, dynamic_partitioning=True)
+            except PrefixError as exc:
+                self._processing_failed(record, census, "DynamicPartitioning.PartitionKeyError", str(exc), 1)
+                return
+        group = tuple(sorted((keys or {}).items()))
+        pending = self._objects.get(group)
+        if pending is None:
+            pending = self._objects[group] = _PendingObject(keys, record.arrival_ms)
+        elif record.arrival_ms - pending.oldest_arrival_ms >= self.settings.s3_buffer_interval_s * 1000:
+            self._write_object(self._objects.pop(group))
+            pending = self._objects[group] = _PendingObject(keys, record.arrival_ms)
+        pending.rows.extend(converted.rows)
+        pending.bytes += len(data)
+        pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, record.arrival_ms)
+        self.stats.records_ok += 1
+        if pending.bytes >= self.settings.s3_buffer_size_mb * MIB:
+            self._write_object(self._objects.pop(group))
+
+    def _fail_batch(self, invocation: Invocation, censuses: list[_Census]) -> None:
+        assert invocation.error is not None
+        self.stats.contract_errors += 1
+        for record, census in zip(invocation.records, censuses, strict=True):
+            self._processing_failed(
+                record, census, invocation.error.error_code, invocation.error.detail, invocation.attempts
+            )
+
+    def _processing_failed(
+        self, record: SourceRecord, census: _Census, code: str, message: str, attempts: int, *, count: bool = True
+    ) -> None:
+        self.stats.records_failed += 1
+        self.stats.events_failed += census.events
+        if count:
+            self._count_failure(code)
+        doc = processing_failed_document(
+            record.data, record.arrival_ms, code, message, attempts, self.clock_ms(), self.settings
+        )
+        self._queue_error(PROCESSING_FAILED, record.arrival_ms, doc)
+
+    def _count_failure(self, code: str) -> None:
+        self.stats.failure_codes[code] = self.stats.failure_codes.get(code, 0) + 1
+
+    def _queue_error(self, error_type: str, arrival_ms: int, document: dict[str, Any]) -> None:
+        pending = self._errors.setdefault(error_type, _PendingErrors(arrival_ms))
+        pending.documents.append(document)
+        pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, arrival_ms)
+
+    def _write_object(self, pending: _PendingObject) -> None:
+        if not pending.rows:
+            return
+        settings = self.settings
+        prefix = evaluate_prefix(
+            settings.prefix,
+            pending.oldest_arrival_ms,
+            partition_keys=pending.partition_keys,
+            dynamic_partitioning=settings.dynamic_partitioning,
+            rng=self.rng,
+        )
+        body = table_to_parquet(rows_to_table(pending.rows))
+        name = object_name(settings.stream_name, pending.oldest_arrival_ms, settings.file_extension)
+        self.sink.put(prefix + name, body)
+        self.stats.files_written += 1
+        self.stats.rows_written += len(pending.rows)
+        self.stats.parquet_bytes += len(body)
+
+    def _write_errors(self, error_type: str, pending: _PendingErrors) -> None:
+        settings = self.settings
+        prefix = evaluate_prefix(
+            settings.error_output_prefix,
+            pending.oldest_arrival_ms,
+            error_output_type=error_type,
+            rng=self.rng,
+        )
+        name = object_name(settings.stream_name, pending.oldest_arrival_ms)
+        self.sink.put(prefix + name, encode_documents(pending.documents))
+        self.stats.error_files_written += 1
+
+
+__all__ = ["LocalFirehose", "RunStats"]

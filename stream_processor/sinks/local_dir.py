@@ -1,0 +1,60 @@
+"""Sink stage, local directory: S3-style keys written as files under a lake root, atomically.
+
+Input: a key (``logs/src=…/dt=…/hour=…/name.parquet``) and bytes. Output: the file, written under a
+temporary name in the same directory and renamed into place, so a reader never sees a partial file.
+Leftover temporary files from a crash are removed by ``clean_temporary_files``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+from typing import Final
+
+from stream_processor.errors import SinkError
+
+TEMP_PREFIX: Final = ".tmp-"
+
+
+class LocalDirSink:
+    """Writes objects as files under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, key: str, body: bytes) -> Path:
+        """Write ``body`` at ``key`` atomically; returns the final path.
+
+        Raises:
+            SinkError: the key escapes the root, or the file cannot be written.
+        """
+        target = (self.root / key).resolve()
+        root = self.root.resolve()
+        if root not in target.parents:
+            raise SinkError(f"key {key!r} escapes the lake directory")
+        # The temporary name neither starts like nor ends like a data file, so no reader globs it.
+        temp = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{target.name}.partial")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with open(temp, "wb") as handle:
+                handle.write(body)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temp, target)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise SinkError(f"cannot write {target}: {exc.strerror}") from exc
+        return target
+
+    def clean_temporary_files(self) -> int:
+        """Remove temporary files a crashed writer left behind; returns how many."""
+        removed = 0
+        if self.root.is_dir():
+            for temp in self.root.rglob(f"{TEMP_PREFIX}*"):
+                temp.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+
+__all__ = ["TEMP_PREFIX", "LocalDirSink"]

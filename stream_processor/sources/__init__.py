@@ -1,0 +1,1 @@
+"""Sources: the outside world into records for the local twin."""

@@ -1,0 +1,150 @@
+"""Shared test fixtures: recorded fixtures, Firehose event builders, a Lambda context, and a moto
+server on 127.0.0.1 that real boto3 clients talk to over HTTP."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import os
+import socket
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+# The transform's Powertools output is not what these tests look at; keep it quiet and offline.
+os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+# No test may reach AWS: unless a test points boto3 at the moto server, calls go to a closed local
+# port and fail at once. Dummy credentials keep botocore from looking for real ones.
+os.environ["AWS_ENDPOINT_URL"] = "http://127.0.0.1:9"
+os.environ["AWS_ACCESS_KEY_ID"] = "testing"
+os.environ["AWS_SECRET_ACCESS_KEY"] = "testing"
+os.environ.pop("AWS_PROFILE", None)
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "fixtures"
+
+
+class FakeLambdaContext:
+    """The attributes Powertools reads from a Lambda context."""
+
+    function_name = "stream-processor-transform"
+    function_version = "$LATEST"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:stream-processor-transform"
+    aws_request_id = "00000000-0000-4000-8000-000000000000"
+    log_group_name = "/aws/lambda/stream-processor-transform"
+    log_stream_name = "2026/11/23/[$LATEST]0000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 300_000
+
+
+def encode_payload(payload: dict[str, Any] | bytes, *, compress: bool = True) -> str:
+    """A CloudWatch Logs payload as Firehose record data: base64(gzip(JSON))."""
+    raw = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    return base64.b64encode(gzip.compress(raw, mtime=0) if compress else raw).decode()
+
+
+def data_message(
+    events: Sequence[tuple[int, str]] | Sequence[dict[str, Any]],
+    *,
+    log_group: str = "/app/orders",
+    log_stream: str = "i-0abc",
+    owner: str = "123456789012",
+) -> dict[str, Any]:
+    """A DATA_MESSAGE payload; events are (timestamp_ms, message) pairs or full event dicts."""
+    log_events = []
+    for n, e in enumerate(events):
+        if isinstance(e, dict):
+            log_events.append(e)
+        else:
+            ts, msg = e
+            log_events.append({"id": f"{ts}{n:040d}"[:56], "timestamp": ts, "message": msg})
+    return {
+        "messageType": "DATA_MESSAGE",
+        "owner": owner,
+        "logGroup": log_group,
+        "logStream": log_stream,
+        "subscriptionFilters": ["all"],
+        "logEvents": log_events,
+    }
+
+
+def control_message() -> dict[str, Any]:
+    return {
+        "messageType": "CONTROL_MESSAGE",
+        "owner": "CloudwatchLogs",
+        "logGroup": "",
+        "logStream": "",
+        "subscriptionFilters": [],
+        "logEvents": [
+            {
+                "id": "",
+                "timestamp": 1600110003794,
+                "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose.",
+            }
+        ],
+    }
+
+
+def firehose_event(datas: Sequence[str | Any], *, arrival_ms: int = 1_763_900_000_000) -> dict[str, Any]:
+    """A Firehose transformation event with one record per data item (record ids r0, r1, ...)."""
+    return {
+        "invocationId": "11111111-2222-3333-4444-555555555555",
+        "deliveryStreamArn": "arn:aws:firehose:us-east-1:123456789012:deliverystream/stream-processor",
+        "region": "us-east-1",
+        "records": [
+            {"recordId": f"r{i}", "approximateArrivalTimestamp": arrival_ms + i, "data": d} for i, d in enumerate(datas)
+        ],
+    }
+
+
+def decode_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The NDJSON rows of one Ok response entry."""
+    text = base64.b64decode(entry["data"]).decode()
+    return [json.loads(line) for line in text.splitlines()]
+
+
+@pytest.fixture
+def lambda_context() -> FakeLambdaContext:
+    return FakeLambdaContext()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server for the whole session, on 127.0.0.1 only; yields its endpoint URL."""
+    from moto.server import ThreadedMotoServer
+
+    port = _free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def aws_env(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Point boto3 at the moto server the standard way (AWS_ENDPOINT_URL) with dummy credentials,
+    and reset moto's state afterwards."""
+    import urllib.request
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    yield moto_endpoint
+    urllib.request.urlopen(urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")).close()

@@ -1,0 +1,123 @@
+"""The command line as an operator uses it: real processes, one-line errors, exit codes, no tracebacks."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import FIXTURES, REPO
+
+
+def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAM_PROCESSOR_")}
+    return subprocess.run(
+        [sys.executable, "-m", "stream_processor", *args], capture_output=True, text=True, cwd=cwd, env=env, timeout=120
+    )
+
+
+@pytest.fixture(scope="module")
+def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("cli") / "lake"
+    done = cli("run", str(FIXTURES), "--lake", str(root), "--json")
+    assert done.returncode == 0, done.stderr
+    stats = json.loads(done.stdout)
+    assert stats["conserved"] is True and stats["rows_written"] > 0
+    return root
+
+
+@pytest.mark.parametrize("command", [[], ["run"], ["query"], ["demo"]])
+def test_cli_every_command_has_help(command: list[str]) -> None:
+    done = cli(*command, "--help")
+    assert done.returncode == 0 and "usage: stream-processor" in done.stdout
+
+
+def test_cli_run_prints_the_summary(tmp_path: Path) -> None:
+    done = cli("run", str(FIXTURES / "events"), "--lake", str(tmp_path / "lake"))
+    assert done.returncode == 0, done.stderr
+    for label in (
+        "records in:",
+        "ok:",
+        "dropped:",
+        "failed:",
+        "log events in:",
+        "rows written:",
+        "files written:",
+        "elapsed:",
+        "conservation:      holds",
+    ):
+        assert label in done.stdout
+
+
+def test_cli_query_formats(lake: Path) -> None:
+    sql = "SELECT source, count(*) AS n FROM log_events GROUP BY source ORDER BY source"
+    table = cli("query", "--lake", str(lake), sql)
+    assert table.returncode == 0 and table.stdout.splitlines()[0].split() == ["source", "n"]
+    as_json = [
+        json.loads(line) for line in cli("query", "--lake", str(lake), "--format", "json", sql).stdout.splitlines()
+    ]
+    as_csv = list(csv.DictReader(io.StringIO(cli("query", "--lake", str(lake), "--format", "csv", sql).stdout)))
+    assert [r["source"] for r in as_json] == [r["source"] for r in as_csv]
+    assert sum(r["n"] for r in as_json) == sum(int(r["n"]) for r in as_csv) > 0
+
+
+def test_cli_query_accepts_athena_functions(lake: Path) -> None:
+    sql = (
+        "SELECT count_if(level = 'ERROR') AS errors, approx_percentile(duration_ms, 0.5) AS p50 "
+        "FROM stream_processor.log_events WHERE src = 'lambda'"
+    )
+    done = cli("query", "--lake", str(lake), "--format", "json", sql)
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout)
+    assert row["errors"] >= 1
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "fragment"),
+    [
+        (["run", "no/such/path"], 1, "no/such/path: no such file or directory"),
+        (["run", "pyproject.toml"], 1, "not a fixture"),
+        (["run", "--processor-buffer-size-mb", "9"], 2, "processor buffer size must be 0.2-3.0 MB"),
+        (["run", "--processor-buffer-size-mb", "lots"], 2, "invalid float value"),
+        (["run", "--source-rule", "nonsense"], 2, "expected GLOB=PARSER"),
+        (["run", "--source-rule", "/x/*=nosuchparser"], 2, "unknown parser nosuchparser"),
+        (["query", "--lake", "no/such/lake", "SELECT 1"], 2, "no such lake directory"),
+        (["nosuchcommand"], 2, "invalid choice"),
+    ],
+)
+def test_cli_operator_errors_are_one_line_without_traceback(
+    args: list[str], code: int, fragment: str, tmp_path: Path
+) -> None:
+    if args[0] == "run" and "--lake" not in args:
+        args = [*args, "--lake", str(tmp_path / "lake")]
+    done = cli(*args)
+    assert done.returncode == code
+    assert fragment in done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_cli_bad_sql_is_one_line(lake: Path) -> None:
+    for sql in ("SELEC nonsense", "SELECT no_such_column FROM log_events"):
+        done = cli("query", "--lake", str(lake), sql)
+        assert done.returncode == 1 and done.stderr.startswith("stream-processor: error: ")
+        assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_cli_unreadable_fixture_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    done = cli("run", str(bad), "--lake", str(tmp_path / "lake"))
+    assert done.returncode == 1 and "bad.json: not valid JSON" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_module_and_console_script_agree() -> None:
+    script = Path(sys.executable).parent / "stream-processor"
+    done = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.startswith("stream-processor ")

@@ -1,0 +1,115 @@
+"""Unit tests of the ``vpc_flow`` parser (default v2 and configured custom formats)."""
+
+from __future__ import annotations
+
+import pytest
+
+from transform_lambda.errors import ParseError
+from transform_lambda.parse.vpc_flow import DEFAULT_FIELDS, make_vpc_flow_parser, parse_vpc_flow
+
+# The v3 example format of the flow-log-records AWS doc page.
+V3_FORMAT = (
+    "${version} ${vpc-id} ${subnet-id} ${instance-id} ${interface-id} ${account-id} ${type} ${srcaddr} "
+    "${dstaddr} ${srcport} ${dstport} ${pkt-srcaddr} ${pkt-dstaddr} ${protocol} ${bytes} ${packets} ${start} "
+    "${end} ${action} ${tcp-flags} ${log-status}"
+)
+V2 = (
+    "2 123456789010 eni-1235b8ca123456789 172.31.16.139 172.31.16.21 20641 22 6 20 4249 1418530010 1418530070 ACCEPT OK"
+)
+
+
+def test_parse_vpc_flow_default_record_fills_columns() -> None:
+    assert parse_vpc_flow(V2) == {
+        "interface_id": "eni-1235b8ca123456789",
+        "src_addr": "172.31.16.139",
+        "dst_addr": "172.31.16.21",
+        "src_port": 20641,
+        "dst_port": 22,
+        "protocol": 6,
+        "packets": 20,
+        "bytes": 4249,
+        "flow_start": 1418530010000,
+        "flow_end": 1418530070000,
+        "action": "ACCEPT",
+        "log_status": "OK",
+        "fields": {"version": "2", "account_id": "123456789010"},
+    }
+
+
+@pytest.mark.parametrize("status", ["NODATA", "SKIPDATA"])
+def test_parse_vpc_flow_nodata_dashes_become_null(status: str) -> None:
+    parsed = parse_vpc_flow(f"2 123456789010 eni-1a2b3c4d - - - - - - - 1431280876 1431280934 - {status}")
+    assert parsed == {
+        "interface_id": "eni-1a2b3c4d",
+        "flow_start": 1431280876000,
+        "flow_end": 1431280934000,
+        "log_status": status,
+        "fields": {"version": "2", "account_id": "123456789010"},
+    }
+
+
+def test_parse_vpc_flow_header_line_raises_header() -> None:
+    with pytest.raises(ParseError) as info:
+        parse_vpc_flow(" ".join(DEFAULT_FIELDS))
+    assert info.value.code == "vpc_flow_header"
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "",
+        "hello world",
+        V2 + " extra",
+        V2.replace(" 22 ", " 65536 "),
+        V2.replace(" 6 ", " 256 "),
+        V2.replace(" 20 ", " -5 "),
+        V2.replace(" 4249 ", " 4e3 "),
+        V2.replace(" 4249 ", " ٤٢ "),
+        V2.replace("ACCEPT", "ALLOW"),
+        V2.replace(" OK", " FINE"),
+        V2.replace("1418530010", "99999999999999"),
+        V2.replace(" 4249 ", " 99999999999999999999 "),
+    ],
+)
+def test_parse_vpc_flow_near_miss_raises_not_vpc_flow(message: str) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_vpc_flow(message)
+    assert info.value.code == "not_vpc_flow"
+
+
+def test_parse_vpc_flow_custom_format_extra_fields_go_to_fields() -> None:
+    parser = make_vpc_flow_parser(V3_FORMAT.split())
+    message = (
+        "3 vpc-abcdefab012345678 subnet-aaaaaaaa012345678 i-01234567890123456 eni-1235b8ca123456789 123456789012 "
+        "IPv4 52.213.180.42 10.0.0.62 43416 5001 52.213.180.42 10.0.0.62 6 568 8 1566848875 1566848933 ACCEPT 2 OK"
+    )
+    parsed = parser(message)
+    assert parsed["bytes"] == 568 and parsed["packets"] == 8
+    assert parsed["fields"] == {
+        "version": "3",
+        "vpc_id": "vpc-abcdefab012345678",
+        "subnet_id": "subnet-aaaaaaaa012345678",
+        "instance_id": "i-01234567890123456",
+        "account_id": "123456789012",
+        "type": "IPv4",
+        "pkt_srcaddr": "52.213.180.42",
+        "pkt_dstaddr": "10.0.0.62",
+        "tcp_flags": "2",
+    }
+
+
+def test_parse_vpc_flow_factory_caches_parsers() -> None:
+    assert make_vpc_flow_parser(["version", "srcaddr"]) is make_vpc_flow_parser(("${version}", "${srcaddr}"))
+    assert make_vpc_flow_parser(DEFAULT_FIELDS) is parse_vpc_flow
+
+
+def test_parse_vpc_flow_custom_format_header_raises_header() -> None:
+    parser = make_vpc_flow_parser(["srcaddr", "dstaddr"])
+    with pytest.raises(ParseError) as info:
+        parser("${srcaddr} ${dstaddr}")
+    assert info.value.code == "vpc_flow_header"
+
+
+def test_parse_vpc_flow_empty_format_raises_not_vpc_flow() -> None:
+    with pytest.raises(ParseError):
+        make_vpc_flow_parser([])("")

@@ -1,0 +1,258 @@
+"""The per-record loop: the one place where errors become results.
+
+Input: ``Record`` items (a Firehose batch), the config and a re-ingester. Output: one ``RecordOutcome``
+per distinct recordId, in input order, within the response budget.
+decode -> (detect, parse, shape) -> encode -> fit the response budget (split, re-ingest).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Final
+
+from transform_lambda.config import TransformConfig
+from transform_lambda.decode import CONTROL_MESSAGE, decode_record
+from transform_lambda.encode import encode_rows
+from transform_lambda.errors import RecordError
+from transform_lambda.reingest import Reingester, ReingestItem
+from transform_lambda.shape import Row
+from transform_lambda.split import split_record
+from transform_lambda.timefmt import date_hour_from_epoch_ms, iso_from_epoch_ms
+from transform_lambda.transform import transform_payload
+
+logger = logging.getLogger(__name__)
+
+# Bytes of `{"records": [` and `]}` around the entries, and of the ", " between two entries, in the
+# widest spelling a runtime may use (json.dumps defaults), so the estimate is an upper bound.
+_RESPONSE_FRAME: Final = len('{"records": []}')
+_ENTRY_SEPARATOR: Final = len(", ")
+
+
+class Result(StrEnum):
+    """A record's result, spelled exactly as Firehose expects (case-sensitive)."""
+
+    OK = "Ok"
+    DROPPED = "Dropped"
+    FAILED = "ProcessingFailed"
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One Firehose input record; ``data`` is whatever the event carried (validated by decode)."""
+
+    record_id: str
+    data: object
+    arrival_ms: int | None = None
+    partition_key: str | None = None  # kinesisRecordMetadata.partitionKey, for a Kinesis source
+
+
+@dataclass(slots=True)
+class RecordOutcome:
+    """What became of one record."""
+
+    record_id: str
+    result: Result
+    data: str | None = None
+    partition_keys: dict[str, str] | None = None
+    error_stage: str | None = None
+    error_code: str | None = None
+    log_events: int = 0
+    rows: int = 0
+    parse_errors: int = 0
+    sources: tuple[str, ...] = ()
+    reingested_events: int = 0
+    reingested_payloads: int = 0
+    split: bool = False
+
+    def to_wire(self) -> dict[str, object]:
+        """The response entry Firehose reads (``data`` omitted for Dropped/ProcessingFailed)."""
+        entry: dict[str, object] = {"recordId": self.record_id, "result": self.result.value}
+        if self.data is not None:
+            entry["data"] = self.data
+        if self.partition_keys is not None:
+            entry["metadata"] = {"partitionKeys": self.partition_keys}
+        return entry
+
+
+@dataclass(slots=True)
+class BatchOutcome:
+    """All outcomes of a batch plus the totals the handler reports."""
+
+    outcomes: list[RecordOutcome]
+    response_bytes: int
+    failures: Counter[str] = field(default_factory=Counter)
+
+
+def run_batch(
+    records: Sequence[Record], config: TransformConfig, now_ms: int, reingester: Reingester | None = None
+) -> BatchOutcome:
+    """Transform every record; each distinct recordId gets exactly one outcome, in input order.
+
+    The response stays within ``config.response_budget_bytes``: a record whose own rows are too big
+    is split and re-ingested, and once the running total would pass the budget the remaining records
+    are re-ingested unchanged (both marked ``Dropped``). What cannot be re-ingested is returned as
+    ``ProcessingFailed`` so Firehose keeps it. ``now_ms`` stands in for a missing arrival time.
+    """
+    counts = Counter(r.record_id for r in records)
+    unique: list[Record] = []
+    seen: set[str] = set()
+    for record in records:
+        if record.record_id not in seen:
+            seen.add(record.record_id)
+            unique.append(record)
+    outcomes = [
+        _failed(r.record_id, RecordError("duplicate_record_id"))
+        if counts[r.record_id] > 1
+        else transform_record(r, config, now_ms)
+        for r in unique
+    ]
+    items = _fit_budget(unique, outcomes, config)
+    if items:
+        lost = reingester.put(items) if reingester is not None else {item.owner for item in items}
+        for owner in lost:
+            failed = _failed(unique[owner].record_id, RecordError("reingest_failed"), stage="respond")
+            failed.log_events = outcomes[owner].log_events
+            outcomes[owner] = failed
+    failures: Counter[str] = Counter()
+    for outcome in outcomes:
+        if outcome.result is Result.FAILED:
+            failures[f"{outcome.error_stage}:{outcome.error_code}"] += 1
+            logger.warning(
+                "Record failed.",
+                extra={"record_id": outcome.record_id, "stage": outcome.error_stage, "code": outcome.error_code},
+            )
+    size = _RESPONSE_FRAME + sum(_entry_size(o) for o in outcomes) + _ENTRY_SEPARATOR * max(0, len(outcomes) - 1)
+    return BatchOutcome(outcomes, size, failures)
+
+
+def _fit_budget(records: list[Record], outcomes: list[RecordOutcome], config: TransformConfig) -> list[ReingestItem]:
+    """Mark records that do not fit the response for re-ingestion; returns what to re-ingest."""
+    budget = config.response_budget_bytes
+    # One entry must leave room for the frame; a split chunk aims at a quarter of the budget so
+    # that it fits comfortably beside others when it comes back.
+    alone_limit = budget - _RESPONSE_FRAME
+    items: list[ReingestItem] = []
+    used = _RESPONSE_FRAME
+    overflowing = False
+    for index, (record, outcome) in enumerate(zip(records, outcomes, strict=True)):
+        size = _entry_size(outcome) + (_ENTRY_SEPARATOR if index else 0)
+        if outcome.result is Result.OK and size > alone_limit:
+            outcome = outcomes[index] = _split(index, record, outcome, config, items, alone_limit)
+        elif outcome.result is Result.OK and (overflowing or used + size > budget):
+            overflowing = True
+            items.append(ReingestItem(index, _raw(record), record.partition_key))
+            outcome = outcomes[index] = RecordOutcome(
+                record.record_id,
+                Result.DROPPED,
+                log_events=outcome.log_events,
+                reingested_events=outcome.log_events,
+                reingested_payloads=1,
+            )
+        used += _entry_size(outcome) + (_ENTRY_SEPARATOR if index else 0)
+    return items
+
+
+def _split(
+    index: int,
+    record: Record,
+    outcome: RecordOutcome,
+    config: TransformConfig,
+    items: list[ReingestItem],
+    alone_limit: int,
+) -> RecordOutcome:
+    entry_overhead = _entry_size(outcome) - len(outcome.data or "")
+    try:
+        chunks, events = split_record(_raw(record), config, alone_limit // 4, alone_limit - entry_overhead)
+    except RecordError as exc:
+        failed = _failed(record.record_id, exc, stage="respond")
+        failed.log_events = outcome.log_events
+        return failed
+    items.extend(ReingestItem(index, chunk, record.partition_key) for chunk in chunks)
+    return RecordOutcome(
+        record.record_id,
+        Result.DROPPED,
+        log_events=outcome.log_events,
+        reingested_events=events,
+        reingested_payloads=len(chunks),
+        split=True,
+    )
+
+
+def _raw(record: Record) -> bytes:
+    assert isinstance(record.data, str)  # only decodable records reach the budget step
+    return base64.b64decode(record.data)
+
+
+def transform_record(record: Record, config: TransformConfig, now_ms: int) -> RecordOutcome:
+    """Decode and transform one record; bad data becomes a ``ProcessingFailed`` outcome."""
+    try:
+        payloads = decode_record(record.data, config.max_decompressed_bytes)
+        arrival = iso_from_epoch_ms(record.arrival_ms) if record.arrival_ms is not None else None
+        rows: list[Row] = []
+        events = parse_errors = 0
+        sources: list[str] = []
+        first_ts: int | None = None
+        for payload in payloads:
+            events += len(payload.log_events)
+            if payload.message_type == CONTROL_MESSAGE:
+                continue
+            shaped = transform_payload(payload, arrival, config)
+            rows.extend(shaped.rows)
+            parse_errors += shaped.parse_errors
+            sources.append(shaped.source)
+            for event in payload.log_events:
+                ts = event.timestamp
+                if ts is not None and iso_from_epoch_ms(ts) is not None and (first_ts is None or ts < first_ts):
+                    first_ts = ts
+        if not sources:
+            return RecordOutcome(record.record_id, Result.DROPPED, log_events=events)
+        data = base64.b64encode(encode_rows(rows)).decode("ascii")
+        partition_ms = first_ts if first_ts is not None else _fallback_ms(record.arrival_ms, now_ms)
+        dt, hour = date_hour_from_epoch_ms(partition_ms)
+        keys = {"src": sources[0], "dt": dt, "hour": hour}
+        return RecordOutcome(
+            record.record_id,
+            Result.OK,
+            data,
+            keys,
+            log_events=events,
+            rows=len(rows),
+            parse_errors=parse_errors,
+            sources=tuple(sources),
+        )
+    except RecordError as exc:
+        return _failed(record.record_id, exc)
+    except Exception as exc:  # the one catch-all: a bug fails this record, not the batch
+        logger.exception("Unexpected error transforming a record.", extra={"record_id": record.record_id})
+        return _failed(record.record_id, RecordError("unexpected", type(exc).__name__))
+
+
+def _fallback_ms(arrival_ms: int | None, now_ms: int) -> int:
+    if arrival_ms is not None and iso_from_epoch_ms(arrival_ms) is not None:
+        return arrival_ms
+    return now_ms
+
+
+def _failed(record_id: str, error: RecordError, stage: str | None = None) -> RecordOutcome:
+    return RecordOutcome(record_id, Result.FAILED, error_stage=stage or error.stage, error_code=error.code)
+
+
+def _entry_size(outcome: RecordOutcome) -> int:
+    """Bytes of the entry in the widest JSON spelling; ``data`` is base64, so it needs no escaping."""
+    data = outcome.data
+    if data is None:
+        return len(json.dumps(outcome.to_wire()))
+    outcome.data = ""
+    try:
+        return len(json.dumps(outcome.to_wire())) + len(data)
+    finally:
+        outcome.data = data
+
+
+__all__ = ["BatchOutcome", "Record", "RecordOutcome", "Result", "run_batch", "transform_record"]

@@ -1,0 +1,35 @@
+"""Parse stage: one log event's message into typed column values, one parser per log format.
+
+Input: the message text (trailing newline already stripped). Output: ``ParsedFields``, a dict of
+schema column name -> value (timestamps as epoch milliseconds, ``fields`` as dict[str, str]).
+A parser raises ``ParseError`` for a message not of its format; ``transform`` keeps the raw message,
+falls back to plain-text level detection and records the code in ``parse_error``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeAlias
+
+from transform_lambda.parse.apigateway import parse_apigateway
+from transform_lambda.parse.cloudtrail import parse_cloudtrail
+from transform_lambda.parse.json_log import parse_json_log
+from transform_lambda.parse.lambda_log import parse_lambda
+from transform_lambda.parse.plain import parse_plain
+from transform_lambda.parse.vpc_flow import make_vpc_flow_parser, parse_vpc_flow
+from transform_lambda.schema import ColumnValue
+
+ParsedFields: TypeAlias = dict[str, ColumnValue]
+Parser: TypeAlias = Callable[[str], ParsedFields]
+
+# Parser name (the value of the ``source`` column) -> parser. Detection picks one per payload.
+PARSERS: dict[str, Parser] = {
+    "lambda": parse_lambda,
+    "vpc_flow": parse_vpc_flow,
+    "apigateway": parse_apigateway,
+    "cloudtrail": parse_cloudtrail,
+    "json": parse_json_log,
+    "text": parse_plain,
+}
+
+__all__ = ["PARSERS", "ParsedFields", "Parser", "make_vpc_flow_parser"]

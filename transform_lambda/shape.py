@@ -1,0 +1,156 @@
+"""Shape stage: parsed fields plus the envelope into one row with exactly the Glue columns.
+
+Input: a ``Payload``, one ``LogEvent``, the detected source, the parser's ``ParsedFields`` and the
+record's arrival time. Output: a row, ``dict[str, value]`` keyed by column names from ``schema``,
+JSON-ready (timestamps as ISO-8601 text), nulls omitted. A value that does not fit its column is
+left out and named in ``parse_error``; the row itself is never lost.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Final
+
+from transform_lambda.decode import LogEvent, Payload
+from transform_lambda.schema import (
+    BIGINT,
+    BIGINT_RANGE,
+    COLUMN_TYPES,
+    DOUBLE,
+    INT,
+    INT_RANGE,
+    STRING,
+    STRING_MAP,
+    TIMESTAMP,
+    ColumnValue,
+)
+from transform_lambda.timefmt import iso_from_epoch_ms
+
+Row = dict[str, ColumnValue]
+
+# Columns only shape fills; a parser cannot override them.
+ENVELOPE_COLUMNS: Final = frozenset(
+    {
+        "event_time",
+        "arrival_time",
+        "event_id",
+        "account_id",
+        "log_group",
+        "log_stream",
+        "source",
+        "message",
+        "parse_error",
+    }
+)
+# Key in extractedFields that carries the real source account of a centralized log group.
+_EXTRACTED_ACCOUNT: Final = "@aws.account"
+
+
+class _Misfit(Exception):
+    """A value does not fit its column (internal to shape)."""
+
+
+def _string(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    raise _Misfit
+
+
+def _integer(bounds: tuple[int, int]) -> Callable[[object], int]:
+    low, high = bounds
+
+    def check(value: object) -> int:
+        if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
+            return value
+        raise _Misfit
+
+    return check
+
+
+def _double(value: object) -> float:
+    if isinstance(value, float) and math.isfinite(value):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) <= 2**53:
+        return float(value)
+    raise _Misfit
+
+
+def _timestamp(value: object) -> str:
+    if isinstance(value, int) and not isinstance(value, bool):
+        iso = iso_from_epoch_ms(value)
+        if iso is not None:
+            return iso
+    raise _Misfit
+
+
+def _string_map(value: object) -> dict[str, str]:
+    if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        return value
+    raise _Misfit
+
+
+_CHECKS: Final[dict[str, Callable[[object], ColumnValue]]] = {
+    STRING: _string,
+    INT: _integer(INT_RANGE),
+    BIGINT: _integer(BIGINT_RANGE),
+    DOUBLE: _double,
+    TIMESTAMP: _timestamp,
+    STRING_MAP: _string_map,
+}
+_COLUMN_CHECKS: Final = {name: _CHECKS[kind] for name, kind in COLUMN_TYPES.items()}
+
+
+def shape_row(
+    payload: Payload,
+    event: LogEvent,
+    source: str,
+    message: str,
+    parsed: Mapping[str, ColumnValue],
+    parse_error: str | None,
+    arrival_time: str | None,
+) -> Row:
+    """Build the row of one log event; misfit values are dropped and named in ``parse_error``."""
+    errors: list[str] = [parse_error] if parse_error else []
+    row: Row = {}
+    event_time = iso_from_epoch_ms(event.timestamp) if event.timestamp is not None else None
+    if event_time is not None:
+        row["event_time"] = event_time
+    else:
+        errors.append("bad_timestamp")
+    if arrival_time is not None:
+        row["arrival_time"] = arrival_time
+    if event.id:
+        row["event_id"] = event.id
+    extracted = event.extracted_fields
+    account = extracted.get(_EXTRACTED_ACCOUNT) if extracted else None
+    row["account_id"] = account or payload.owner
+    row["log_group"] = payload.log_group
+    row["log_stream"] = payload.log_stream
+    row["source"] = source
+    row["message"] = message
+    fields: dict[str, str] | None = dict(extracted) if extracted else None
+    for name, value in parsed.items():
+        if value is None:
+            continue
+        check = _COLUMN_CHECKS.get(name)
+        if check is None or name in ENVELOPE_COLUMNS:
+            errors.append(f"unknown_column:{name}")
+            continue
+        try:
+            fitted = check(value)
+        except _Misfit:
+            errors.append(f"bad_value:{name}")
+            continue
+        if isinstance(fitted, dict):  # only the ``fields`` column holds a map
+            fields = {**fields, **fitted} if fields else fitted
+        else:
+            row[name] = fitted
+    if fields:
+        row["fields"] = fields
+    if errors:
+        row["parse_error"] = ";".join(errors)
+    return row
+
+
+__all__ = ["ENVELOPE_COLUMNS", "Row", "shape_row"]

@@ -1,0 +1,38 @@
+"""Timestamp spelling for rows: epoch milliseconds to the ISO-8601 form Firehose's OpenX JSON SerDe
+accepts (``yyyy-MM-dd'T'HH:mm:ss.SSS'Z'``, firehose-contract §4).
+
+Input: epoch milliseconds. Output: text, or None outside the range Hive timestamps hold here.
+"""
+
+from __future__ import annotations
+
+import time
+from functools import lru_cache
+from typing import Final
+
+# 1970-01-01T00:00:00.000Z .. 9999-12-31T23:59:59.999Z. CloudWatch Logs cannot carry earlier
+# events; later ones cannot be spelled with a four-digit year.
+MIN_EPOCH_MS: Final = 0
+MAX_EPOCH_MS: Final = 253_402_300_799_999
+
+
+def iso_from_epoch_ms(ms: int) -> str | None:
+    """``1700000000123`` -> ``"2023-11-14T22:13:20.123Z"``; None when out of range."""
+    if not MIN_EPOCH_MS <= ms <= MAX_EPOCH_MS:
+        return None
+    seconds, millis = divmod(ms, 1000)
+    return f"{_second_prefix(seconds)}.{millis:03d}Z"
+
+
+def date_hour_from_epoch_ms(ms: int) -> tuple[str, str]:
+    """``ms`` -> (``yyyy-MM-dd``, ``HH``) in UTC, for partition keys (``ms`` must be in range)."""
+    prefix = _second_prefix(ms // 1000)
+    return prefix[:10], prefix[11:13]
+
+
+@lru_cache(maxsize=8192)
+def _second_prefix(seconds: int) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+
+
+__all__ = ["MAX_EPOCH_MS", "MIN_EPOCH_MS", "date_hour_from_epoch_ms", "iso_from_epoch_ms"]
