@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PY := $(BIN)/python
 LAKE ?= lake/demo
+# checkov pins old versions of boto3 and packaging, so it lives in a venv of its own.
+CHECKOV := $(VENV)/tools/checkov/bin/checkov
 
 .PHONY: demo test lint typecheck unit lambda-runtimes bench clean install install-dev
 
@@ -20,8 +22,6 @@ $(VENV)/.installed-dev: $(VENV)/.installed | $(CHECKOV)
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $@
 
-# checkov pins old versions of boto3 and packaging, so it lives in a venv of its own.
-CHECKOV := $(VENV)/tools/checkov/bin/checkov
 $(CHECKOV): | $(PY)
 	$(PYTHON) -m venv $(VENV)/tools/checkov
 	$(VENV)/tools/checkov/bin/python -m pip install --quiet --upgrade pip

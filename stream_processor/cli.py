@@ -11,7 +11,7 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
@@ -114,10 +114,13 @@ def _delivery_arguments(parser: argparse.ArgumentParser) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
+    commands: dict[str, Callable[[argparse.Namespace], int]] = {
+        "run": lambda a: _run(a, demo=False),
+        "demo": lambda a: _run(a, demo=True),
+        "query": _query,
+    }
     try:
-        if args.command == "query":
-            return _query(args)
-        return _run(args, demo=args.command == "demo")
+        return commands[args.command](args)
     except ProcessorError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
         return exc.exit_code
