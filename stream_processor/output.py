@@ -85,6 +85,14 @@ def format_summary(stats: RunStats) -> str:
         f"elapsed:           {stats.elapsed_s:>10.3f} s   ({rate:,.0f} log events/s)",
         "conservation:      " + ("holds" if stats.conserved else "VIOLATED (log events were lost)"),
     ]
+    if stats.reingested_records_in or stats.events_handed_back:
+        lines.insert(
+            -1,
+            f"re-ingested:       {stats.reingested_records_in:>10,}   records came back into the stream"
+            f" ({stats.reingested_events_in:,} of {stats.events_handed_back:,} log events handed back)",
+        )
+    if stats.kpl_user_records:
+        lines.insert(-1, f"KPL user records:  {stats.kpl_user_records:>10,}   (de-aggregated from Kinesis records)")
     if stats.failure_codes:
         codes = ", ".join(f"{code} x{n}" for code, n in sorted(stats.failure_codes.items()))
         lines.append(f"failure codes:     {codes}")

@@ -8,15 +8,19 @@ under the error prefix, and ``RunStats`` with the counts and the conservation ch
 from __future__ import annotations
 
 import logging
+import os
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stream_processor.firehose.buffer import MIB, batches
+from stream_processor.firehose.buffer import MIB, ProcessorBuffer
 from stream_processor.firehose.convert import convert_record, rows_to_table, table_to_parquet
+from stream_processor.firehose.endpoint import AcceptedRecord, StreamEndpoint
 from stream_processor.firehose.error_output import (
     FORMAT_CONVERSION_FAILED,
     PROCESSING_FAILED,
@@ -25,6 +29,7 @@ from stream_processor.firehose.error_output import (
     processing_failed_document,
 )
 from stream_processor.firehose.invoke import Handler, Invocation, RecordIds, invoke_transform
+from stream_processor.firehose.kpl import deaggregate_kinesis_record
 from stream_processor.firehose.prefix import PrefixError, evaluate_prefix, object_name, validate_prefixes
 from stream_processor.settings import DeliverySettings
 from stream_processor.sinks.local_dir import LocalDirSink
@@ -32,6 +37,7 @@ from stream_processor.sources.fixture import SourceRecord
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
 from transform_lambda.decode import CONTROL_MESSAGE, decode_data
 from transform_lambda.errors import DecodeError
+from transform_lambda.kpl import is_aggregated
 
 logger = logging.getLogger(__name__)
 
@@ -48,8 +54,11 @@ class RunStats:
     records_undecodable: int = 0
     log_events_in: int = 0
     events_dropped_control: int = 0
-    events_dropped_data: int = 0
+    events_handed_back: int = 0
     events_failed: int = 0
+    reingested_records_in: int = 0
+    reingested_events_in: int = 0
+    kpl_user_records: int = 0
     rows_written: int = 0
     files_written: int = 0
     error_files_written: int = 0
@@ -63,8 +72,13 @@ class RunStats:
 
     @property
     def conserved(self) -> bool:
-        """Every log event in is a row, a dropped control event, or in a failed record."""
-        return self.log_events_in == self.rows_written + self.events_dropped_control + self.events_failed
+        """Every log event in is a row, a dropped control event, or in a failed record; every data
+        event the transform handed back for re-ingestion came back into the stream."""
+        accounted = self.rows_written + self.events_dropped_control + self.events_failed
+        return (
+            self.log_events_in + self.reingested_events_in == accounted + self.events_handed_back
+            and self.events_handed_back == self.reingested_events_in
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The counts as plain data (for JSON output)."""
@@ -123,28 +137,95 @@ class LocalFirehose:
         self._ids = RecordIds()
         self._objects: dict[tuple[tuple[str, str], ...], _PendingObject] = {}
         self._errors: dict[str, _PendingErrors] = {}
+        self._returned_census: dict[int, _Census] = {}
         self.sink.clean_temporary_files()
 
     def run(self, records: Iterable[SourceRecord]) -> RunStats:
-        """Deliver every record, flush every buffer, and return the counts."""
+        """Deliver every record (and every record the transform re-ingests), flush every buffer,
+        and return the counts."""
         started = time.perf_counter()
         settings = self.settings
-        for batch in batches(records, settings.processor_buffer_size_mb, settings.processor_buffer_interval_s):
-            self.process_batch(batch)
+        buffer = ProcessorBuffer(settings.processor_buffer_size_mb, settings.processor_buffer_interval_s)
+        returned: deque[SourceRecord] = deque()
+        with self._reingest_endpoint(returned):
+            for record in self._source_records(records):
+                for batch in buffer.add(record):
+                    self.process_batch(batch)
+                self._take_back(returned, buffer)
+            while True:
+                rest = buffer.flush()
+                if rest:
+                    self.process_batch(rest)
+                if not returned:
+                    break
+                self._take_back(returned, buffer)
         self.flush()
         self.stats.elapsed_s += time.perf_counter() - started
         return self.stats
 
+    def _source_records(self, records: Iterable[SourceRecord]) -> Iterator[SourceRecord]:
+        """As the stream's source hands them over: KPL aggregates are de-aggregated for a Kinesis source."""
+        for record in records:
+            if self.settings.source_kinesis_stream is not None and is_aggregated(record.data):
+                users = deaggregate_kinesis_record(record)
+                self.stats.kpl_user_records += len(users)
+                yield from users
+            else:
+                yield record
+
+    def _take_back(self, returned: deque[SourceRecord], buffer: ProcessorBuffer) -> None:
+        """Feed records the transform re-ingested back into the stream, counted apart from the input."""
+        while returned:
+            record = returned.popleft()
+            census = self._census(record)
+            self.stats.reingested_records_in += 1
+            self.stats.reingested_events_in += census.events - census.control_events
+            self._returned_census[id(record)] = census
+            for batch in buffer.add(record):
+                self.process_batch(batch)
+
+    @contextmanager
+    def _reingest_endpoint(self, returned: deque[SourceRecord]) -> Iterator[None]:
+        """Serve the stream's own Firehose (and Kinesis) API on loopback for the transform's
+        re-ingestion, pointing the standard AWS endpoint variables at it for the run."""
+        settings = self.settings
+
+        def accept(accepted: list[AcceptedRecord]) -> None:
+            now = self.clock_ms()
+            returned.extend(SourceRecord(a.data, now, f"reingested:{a.service}", a.partition_key) for a in accepted)
+
+        kinesis = {settings.source_kinesis_stream} if settings.source_kinesis_stream else set()
+        endpoint = StreamEndpoint(accept, firehose_streams={settings.stream_name}, kinesis_streams=kinesis).start()
+        overrides = {"AWS_ENDPOINT_URL_FIREHOSE": endpoint.url, "AWS_ENDPOINT_URL_KINESIS": endpoint.url}
+        if not os.environ.get("AWS_ACCESS_KEY_ID"):
+            # Requests never leave this machine; botocore only needs something to sign with.
+            overrides.update(AWS_ACCESS_KEY_ID="local-twin", AWS_SECRET_ACCESS_KEY="local-twin")
+        saved = {key: os.environ.get(key) for key in overrides}
+        os.environ.update(overrides)
+        try:
+            yield
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+            endpoint.stop()
+
     def process_batch(self, batch: list[SourceRecord]) -> None:
         """Invoke the transform on one batch and route each record by its result."""
         stats = self.stats
-        censuses = [self._census(r) for r in batch]
-        stats.records_in += len(batch)
+        censuses: list[_Census] = []
         stats.invocations += 1
-        for record, census in zip(batch, censuses, strict=True):
-            stats.bytes_in += len(record.data)
-            stats.log_events_in += census.events
-            stats.records_undecodable += census.decode_error is not None
+        for record in batch:
+            returned = self._returned_census.pop(id(record), None)
+            census = returned or self._census(record)
+            censuses.append(census)
+            if returned is None:  # re-ingested records were counted when they came back
+                stats.records_in += 1
+                stats.bytes_in += len(record.data)
+                stats.log_events_in += census.events
+                stats.records_undecodable += census.decode_error is not None
         invocation = invoke_transform(self.handler, batch, self.settings, self._ids)
         if invocation.error is not None:
             self._fail_batch(invocation, censuses)
@@ -154,10 +235,9 @@ class LocalFirehose:
             if reply.result == "Dropped":
                 stats.records_dropped += 1
                 stats.events_dropped_control += census.control_events
-                lost = census.events - census.control_events
-                if lost:
-                    stats.events_dropped_data += lost
-                    logger.error("The transform dropped a record holding %d data log events.", lost)
+                # Data events in a dropped record must come back through re-ingestion; the
+                # conservation check fails if they do not.
+                stats.events_handed_back += census.events - census.control_events
             elif reply.result == "ProcessingFailed":
                 # Firehose only knows the result; the summary also names the decode error the
                 # twin itself finds in the record, when there is one.

@@ -58,11 +58,22 @@ class DeliverySettings:
     processor_buffer_interval_s: int = PROCESSOR_BUFFER_INTERVAL_S_DEFAULT
     s3_buffer_size_mb: int = S3_BUFFER_SIZE_MB_DEFAULT
     s3_buffer_interval_s: int = S3_BUFFER_INTERVAL_S_DEFAULT
+    # When set, the stream reads from this Kinesis data stream instead of Direct PUT: records carry
+    # kinesisRecordMetadata, KPL aggregates are de-aggregated before the transform, and the
+    # transform re-ingests into the Kinesis stream.
+    source_kinesis_stream: str | None = None
 
     @property
     def delivery_stream_arn(self) -> str:
         """The ARN the transform sees in ``deliveryStreamArn``."""
         return f"arn:aws:firehose:{self.region}:{self.account_id}:deliverystream/{self.stream_name}"
+
+    @property
+    def source_kinesis_stream_arn(self) -> str | None:
+        """The ARN the transform sees in ``sourceKinesisStreamArn`` (None for Direct PUT)."""
+        if self.source_kinesis_stream is None:
+            return None
+        return f"arn:aws:kinesis:{self.region}:{self.account_id}:stream/{self.source_kinesis_stream}"
 
     @property
     def lambda_arn(self) -> str:

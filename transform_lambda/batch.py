@@ -137,14 +137,17 @@ def _fit_budget(records: list[Record], outcomes: list[RecordOutcome], config: Tr
     # One entry must leave room for the frame; a split chunk aims at a quarter of the budget so
     # that it fits comfortably beside others when it comes back.
     alone_limit = budget - _RESPONSE_FRAME
+    # Every later record needs at least a small Dropped/ProcessingFailed entry: keep room for them.
+    reserve = sum(_smallest_entry(o.record_id) + _ENTRY_SEPARATOR for o in outcomes)
     items: list[ReingestItem] = []
     used = _RESPONSE_FRAME
     overflowing = False
     for index, (record, outcome) in enumerate(zip(records, outcomes, strict=True)):
+        reserve -= _smallest_entry(outcome.record_id) + _ENTRY_SEPARATOR
         size = _entry_size(outcome) + (_ENTRY_SEPARATOR if index else 0)
         if outcome.result is Result.OK and size > alone_limit:
             outcome = outcomes[index] = _split(index, record, outcome, config, items, alone_limit)
-        elif outcome.result is Result.OK and (overflowing or used + size > budget):
+        elif outcome.result is Result.OK and (overflowing or used + size + reserve > budget):
             overflowing = True
             items.append(ReingestItem(index, _raw(record), record.partition_key))
             outcome = outcomes[index] = RecordOutcome(
@@ -156,6 +159,11 @@ def _fit_budget(records: list[Record], outcomes: list[RecordOutcome], config: Tr
             )
         used += _entry_size(outcome) + (_ENTRY_SEPARATOR if index else 0)
     return items
+
+
+def _smallest_entry(record_id: str) -> int:
+    """The size of the entry a record needs at the least (ProcessingFailed is the longest result)."""
+    return len(json.dumps({"recordId": record_id, "result": Result.FAILED.value}))
 
 
 def _split(

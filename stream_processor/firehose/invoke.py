@@ -93,19 +93,30 @@ def invoke_transform(
 ) -> Invocation:
     """Send a batch to the transform and check its reply; never raises for a broken reply."""
     record_ids = [ids.next() for _ in batch]
-    event = {
+    records: list[dict[str, Any]] = []
+    for n, (rid, rec) in enumerate(zip(record_ids, batch, strict=True)):
+        entry: dict[str, Any] = {
+            "recordId": rid,
+            "approximateArrivalTimestamp": rec.arrival_ms,
+            "data": base64.b64encode(rec.data).decode(),
+        }
+        if settings.source_kinesis_stream is not None:
+            entry["kinesisRecordMetadata"] = {
+                "shardId": "shardId-000000000000",
+                "partitionKey": rec.partition_key or "local",
+                "approximateArrivalTimestamp": rec.arrival_ms,
+                "sequenceNumber": rid,
+                "subsequenceNumber": n,
+            }
+        records.append(entry)
+    event: dict[str, Any] = {
         "invocationId": str(uuid.uuid4()),
         "deliveryStreamArn": settings.delivery_stream_arn,
         "region": settings.region,
-        "records": [
-            {
-                "recordId": rid,
-                "approximateArrivalTimestamp": rec.arrival_ms,
-                "data": base64.b64encode(rec.data).decode(),
-            }
-            for rid, rec in zip(record_ids, batch, strict=True)
-        ],
+        "records": records,
     }
+    if settings.source_kinesis_stream_arn is not None:
+        event["sourceKinesisStreamArn"] = settings.source_kinesis_stream_arn
     invocation = Invocation(record_ids, list(batch))
     for attempt in range(1, number_of_retries + 2):
         invocation.attempts = attempt

@@ -34,6 +34,7 @@ class SourceRecord:
     data: bytes
     arrival_ms: int
     origin: str
+    partition_key: str | None = None  # for a Kinesis Data Streams source
 
 
 def fixture_paths(paths: Iterable[Path]) -> list[Path]:

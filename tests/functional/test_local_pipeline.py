@@ -76,7 +76,7 @@ def test_pipeline_conserves_every_log_event(lake: tuple[Path, RunStats]) -> None
     assert stats.log_events_in == data_events + control_events
     assert stats.rows_written == data_events
     assert stats.events_dropped_control == control_events
-    assert stats.events_failed == 0 and stats.events_dropped_data == 0
+    assert stats.events_failed == 0 and stats.events_handed_back == 0
     assert stats.conserved
     assert stats.contract_errors == 0
 

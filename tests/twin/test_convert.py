@@ -3,13 +3,21 @@ reject fails the record with a documented code, and nothing is coerced silently.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import io
 import json
+from pathlib import Path
+from typing import Any
 
 import pyarrow.parquet as pq
 import pytest
 
 from stream_processor.firehose.convert import MALFORMED, arrow_schema, convert_record, rows_to_table, table_to_parquet
+from stream_processor.pipeline import LocalFirehose
+from stream_processor.settings import DeliverySettings
+from stream_processor.sources.fixture import SourceRecord
+from tests.conftest import data_message
 from transform_lambda.schema import COLUMNS
 
 
@@ -79,3 +87,29 @@ def test_convert_values_firehose_would_reject_fail_the_record(data: bytes, fragm
 def test_convert_concatenated_objects_without_newlines_are_read() -> None:
     record = convert_record(b'{"message":"a"}{"message":"b"}')
     assert [r["message"] for r in record.rows] == ["a", "b"]
+
+
+def test_convert_rejected_record_becomes_a_format_conversion_failed_document(tmp_path: Path) -> None:
+    def wrong_types(event: dict[str, Any], context: Any) -> Any:
+        rows = b'{"message":"ok","status_code":"200"}\n'
+        return {
+            "records": [
+                {
+                    "recordId": r["recordId"],
+                    "result": "Ok",
+                    "data": base64.b64encode(rows).decode(),
+                    "metadata": {"partitionKeys": {"src": "text", "dt": "2025-11-23", "hour": "10"}},
+                }
+                for r in event["records"]
+            ]
+        }
+
+    record = SourceRecord(gzip.compress(json.dumps(data_message([(1, "ok")])).encode()), 1_763_892_000_000, "t")
+    stats = LocalFirehose(Path(tmp_path), DeliverySettings(), wrong_types).run([record])
+    assert stats.records_conversion_failed == 1 and stats.rows_written == 0 and stats.events_failed == 1
+    assert stats.conserved
+    (doc_file,) = (Path(tmp_path) / "errors" / "format-conversion-failed").rglob("stream-processor-1-*")
+    doc = json.loads(doc_file.read_text())
+    assert doc["lastErrorCode"] == MALFORMED and "'status_code'" in doc["lastErrorMessage"]
+    assert base64.b64decode(doc["rawData"]) == b'{"message":"ok","status_code":"200"}\n'
+    assert doc["dataCatalogTable"]["tableName"] == "log_events"

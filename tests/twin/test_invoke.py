@@ -25,7 +25,7 @@ SETTINGS = DeliverySettings()
 def records(n: int) -> list[SourceRecord]:
     return [
         SourceRecord(
-            gzip.compress(json.dumps(data_message([(1_763_892_900_000 + i, f"m{i}")])).encode()),
+            gzip.compress(json.dumps(data_message([(1_763_892_900_000 + i, f"m{i}")])).encode(), mtime=0),
             1_763_892_901_000 + i,
             f"test#{i}",
         )
@@ -106,5 +106,5 @@ def test_invoke_dropping_data_records_is_caught_as_loss(tmp_path: Path) -> None:
         return {"records": [{"recordId": r["recordId"], "result": "Dropped"} for r in event["records"]]}
 
     stats = LocalFirehose(tmp_path, SETTINGS, dropper).run(records(2))
-    assert stats.events_dropped_data == 2
+    assert stats.events_handed_back == 2 and stats.reingested_events_in == 0
     assert not stats.conserved
