@@ -7,7 +7,7 @@ LAKE ?= lake/demo
 # checkov pins old versions of boto3 and packaging, so it lives in a venv of its own.
 CHECKOV := $(VENV)/tools/checkov/bin/checkov
 
-.PHONY: demo test lint typecheck unit lambda-runtimes bench clean install install-dev
+.PHONY: demo test lint typecheck unit browser lambda-runtimes bench clean install install-dev
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -33,6 +33,8 @@ install-dev: $(VENV)/.installed-dev
 demo: $(VENV)/.installed
 	rm -rf $(LAKE)
 	$(BIN)/stream-processor demo --lake $(LAKE)
+	$(PY) -m stream_processor.dashboard.traffic --lake $(LAKE)
+	$(BIN)/stream-processor dashboard --lake $(LAKE) -o $(LAKE)/dashboard.html
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check transform_lambda stream_processor tests
@@ -41,8 +43,12 @@ lint: $(VENV)/.installed-dev
 typecheck: $(VENV)/.installed-dev
 	$(BIN)/mypy
 
-unit: $(VENV)/.installed-dev
+unit: $(VENV)/.installed-dev browser
 	$(BIN)/pytest -q
+
+# Headless Chromium for the dashboard's browser test (Debian packages; needs root or sudo).
+browser:
+	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver; }
 
 # The transform's tests again on the Lambda runtimes' Pythons (3.12, 3.13), without pyarrow or duckdb.
 lambda-runtimes: $(VENV)/.installed-dev
@@ -58,12 +64,13 @@ CONFIG ?= infra/config.toml
 TARGET_PYTHON ?= python3.12
 LAMBDA_ZIP := build/transform_lambda.zip
 
-.PHONY: infra-lint infra-gen package deploy destroy
+.PHONY: infra-lint infra-gen package deploy destroy views
 
 # Generated regions up to date, cfn-lint clean (errors and warnings), checkov clean (one run).
 infra-lint: $(VENV)/.installed-dev
 	$(PY) -m stream_processor.infra_gen --check
-	$(BIN)/cfn-lint infra/data.yaml infra/pipeline.yaml infra/sources.yaml
+	$(PY) -m stream_processor.compaction_sql --check
+	$(BIN)/cfn-lint infra/data.yaml infra/pipeline.yaml infra/sources.yaml infra/compaction.yaml infra/quicksight.yaml
 	$(CHECKOV) -d infra --framework cloudformation --skip-download --compact --quiet
 
 infra-gen: $(VENV)/.installed
@@ -76,5 +83,27 @@ package: $(VENV)/.installed
 deploy: package
 	$(PY) -m stream_processor.deploy deploy --config $(CONFIG) $(if $(DRY_RUN),--dry-run)
 
+# Post-deploy: create the Athena views of infra/sql/views in the workgroup (docs/dashboards.md).
+views: $(VENV)/.installed
+	$(PY) -m stream_processor.athena_views $(if $(REGION),--region $(REGION))
+
 destroy: $(VENV)/.installed
 	$(PY) -m stream_processor.deploy destroy --config $(CONFIG) $(if $(DRY_RUN),--dry-run)
+
+# --- reliability ---
+.PHONY: fuzz
+# The bounded fuzz runs in `make test`; this runs the same properties with many more cases.
+fuzz: $(VENV)/.installed-dev
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(BIN)/pytest -q -p no:cacheprovider tests/unit/test_handler_fuzz.py \
+		tests/unit/test_parse_properties.py --hypothesis-show-statistics
+
+# --- benchmarks (docs/performance.md): tables on stdout, results in $(BENCH_OUT) ---
+BENCH_OUT ?= .bench/results.json
+
+$(VENV)/.installed-fast: $(VENV)/.installed
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[fast]'
+	touch $@
+
+# A few minutes; BENCH_QUICK=1 for about one.
+bench: $(VENV)/.installed-fast
+	$(PY) -m stream_processor.bench $(if $(BENCH_QUICK),--quick) --out $(BENCH_OUT)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Final
 
-from stream_processor import __version__
+from stream_processor import __version__, lake_commands, named_cli, replay_cli
 from stream_processor.errors import ConfigError, ContractError, ProcessorError
 from stream_processor.settings import (
     PROCESSOR_BUFFER_INTERVAL_S_DEFAULT,
@@ -53,10 +53,20 @@ def build_parser() -> argparse.ArgumentParser:
     _lake_argument(run)
     _delivery_arguments(run)
     run.add_argument("--json", action="store_true", help="print the summary as JSON")
+    run.add_argument(
+        "--checkpoint-every",
+        type=int,
+        default=10_000,
+        metavar="N",
+        help="flush and record progress every N input records, so a crashed run resumes (default %(default)s)",
+    )
+    run.add_argument(
+        "--fresh", action="store_true", help="ignore the progress of an earlier run of the same input and start over"
+    )
 
     query = commands.add_parser("query", help="run SQL (Athena dialect) over the local lake with DuckDB")
     _lake_argument(query)
-    query.add_argument("sql", metavar="SQL", help="one SQL statement; the table is log_events")
+    query.add_argument("sql", metavar="SQL", nargs="?", help="one SQL statement; the table is log_events")
     query.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output format")
     query.add_argument(
         "--dialect",
@@ -64,6 +74,35 @@ def build_parser() -> argparse.ArgumentParser:
         default="athena",
         help="SQL dialect of the statement (athena is transpiled to DuckDB)",
     )
+    named_cli.add_query_arguments(query)
+    named_cli.add_dashboard_parser(commands)
+
+    redrive = commands.add_parser(
+        "redrive", help="send records from Firehose's error output through the current transform again"
+    )
+    redrive.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="DIR|s3://BUCKET/PREFIX",
+        help="where the processing-failed / format-conversion-failed documents are",
+    )
+    redrive.add_argument(
+        "--to",
+        default="local",
+        metavar="local|firehose:STREAM",
+        help="the local twin (into --lake) or a Firehose stream (default: local)",
+    )
+    _lake_argument(redrive)
+    redrive.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="read, decode and transform into a throw-away lake; send and mark nothing",
+    )
+    redrive.add_argument("--region", help="AWS region for s3:// and firehose: (default: the standard resolution)")
+
+    lake_commands.add_parsers(commands)
+    replay_cli.add_parsers(commands)
 
     demo = commands.add_parser("demo", help="run the fixtures into a lake and show example queries")
     _lake_argument(demo, default=Path("lake/demo"))
@@ -102,6 +141,11 @@ def _delivery_arguments(parser: argparse.ArgumentParser) -> None:
         help="S3 BufferingHints IntervalInSeconds, 0-900 (default %(default)s)",
     )
     group.add_argument(
+        "--source-kinesis-stream",
+        metavar="NAME",
+        help="emulate a Kinesis Data Streams source of that name (KPL records de-aggregated; default Direct PUT)",
+    )
+    group.add_argument(
         "--source-rule",
         action="append",
         default=[],
@@ -117,7 +161,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands: dict[str, Callable[[argparse.Namespace], int]] = {
         "run": lambda a: _run(a, demo=False),
         "demo": lambda a: _run(a, demo=True),
-        "query": _query,
+        "query": lambda a: _query(a) if a.sql is not None and a.named is None else named_cli.run_query(a),
+        "dashboard": named_cli.run_dashboard,
+        "redrive": _redrive,
+        "backfill": lake_commands.run_backfill,
+        "compact": lake_commands.run_compact,
+        "replay": replay_cli.run_replay_command,
+        "serve": replay_cli.run_serve_command,
+        "fixtures": replay_cli.run_fixtures_command,
     }
     try:
         return commands[args.command](args)
@@ -145,6 +196,7 @@ def _settings(args: argparse.Namespace) -> DeliverySettings:
         processor_buffer_interval_s=args.processor_buffer_interval_s,
         s3_buffer_size_mb=args.s3_buffer_size_mb,
         s3_buffer_interval_s=args.s3_buffer_interval_s,
+        source_kinesis_stream=args.source_kinesis_stream,
     )
 
 
@@ -153,7 +205,9 @@ def _configure_transform(args: argparse.Namespace) -> None:
     from transform_lambda.config import ENV_PREFIX, parse_source_rules
     from transform_lambda.config import ConfigError as TransformConfigError
 
-    os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "true")
+    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
+    # The transform's per-record warnings are summarized at the end; --verbose shows them as they happen.
+    logging.getLogger("transform_lambda").setLevel(logging.INFO if args.verbose else logging.ERROR)
     os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO" if args.verbose else "ERROR"
     rules: dict[str, str] = {}
     for rule in args.source_rule:
@@ -187,15 +241,25 @@ def _run(args: argparse.Namespace, *, demo: bool) -> int:
     from stream_processor.sources.fixture import fixture_paths, read_fixtures
     from transform_lambda.handler import lambda_handler
 
-    logging.basicConfig(level=logging.WARNING, format=f"{PROG}: %(levelname)s: %(message)s")
-    # The transform's per-record warnings are summarized at the end; --verbose shows them as they happen.
-    logging.getLogger("transform_lambda").setLevel(logging.INFO if args.verbose else logging.ERROR)
     paths = list(getattr(args, "paths", None) or [DEFAULT_FIXTURES])
-    fixture_paths(paths)  # fail on a bad path before writing anything
-    firehose = LocalFirehose(args.lake, settings, lambda_handler)
+    files = fixture_paths(paths)  # fail on a bad path before writing anything
+    firehose = LocalFirehose(args.lake, settings, lambda_handler, quiet_transform=not args.verbose)
     import time
 
-    stats = firehose.run(read_fixtures(paths, clock_ms=lambda: int(time.time() * 1000)))
+    from stream_processor.checkpoint import Checkpoint
+
+    checkpoint = Checkpoint(args.lake, Checkpoint.identity_of(files, repr(settings)))
+    if getattr(args, "fresh", False) or demo:
+        checkpoint.clear()
+    every = getattr(args, "checkpoint_every", 10_000)
+    if every < 1:
+        raise ConfigError(f"--checkpoint-every must be at least 1, got {every}")
+    if checkpoint.load().complete:
+        print(f"{args.lake}: this input was already delivered into the lake; use --fresh to run it again")
+        return 0
+    stats = firehose.run(
+        read_fixtures(paths, clock_ms=lambda: int(time.time() * 1000)), checkpoint=checkpoint, checkpoint_every=every
+    )
     if getattr(args, "json", False):
         print(json.dumps(stats.as_dict(), indent=2))
     else:
@@ -210,6 +274,34 @@ def _run(args: argparse.Namespace, *, demo: bool) -> int:
     if not stats.conserved:
         raise ContractError("Conservation", "log events were lost between input and output")
     return 0
+
+
+def _redrive(args: argparse.Namespace) -> int:
+    args.processor_buffer_size_mb = PROCESSOR_BUFFER_SIZE_MB_DEFAULT
+    args.processor_buffer_interval_s = PROCESSOR_BUFFER_INTERVAL_S_DEFAULT
+    args.s3_buffer_size_mb, args.s3_buffer_interval_s = S3_BUFFER_SIZE_MB_DEFAULT, S3_BUFFER_INTERVAL_S_DEFAULT
+    args.source_kinesis_stream, args.source_rule, args.verbose = None, [], False
+    _configure_transform(args)
+    from stream_processor.output import format_summary
+    from stream_processor.redrive import LocalErrorStore, S3ErrorStore, format_report, run_redrive
+
+    store: LocalErrorStore | S3ErrorStore
+    if args.source.startswith("s3://"):
+        import boto3
+
+        store = S3ErrorStore(args.source, boto3.client("s3", region_name=args.region))
+    else:
+        store = LocalErrorStore(Path(args.source))
+    report, stats = run_redrive(
+        store, to=args.to, lake=args.lake, settings=_settings(args), dry_run=args.dry_run, region=args.region
+    )
+    print(format_report(report, dry_run=args.dry_run))
+    if stats is not None:
+        print(
+            ("-- what the current transform makes of them (nothing written)\n" if args.dry_run else "")
+            + format_summary(stats)
+        )
+    return 1 if report.not_sent else 0
 
 
 def _query(args: argparse.Namespace) -> int:

@@ -22,7 +22,7 @@ from stream_processor import settings
 from transform_lambda import schema
 
 INFRA_DIR: Final = Path(__file__).resolve().parent.parent / "infra"
-TEMPLATES: Final = ("data.yaml", "pipeline.yaml", "sources.yaml")
+TEMPLATES: Final = ("data.yaml", "pipeline.yaml", "sources.yaml", "quicksight.yaml")
 
 # The Lambda runtime the artifact is built for (make package uses the same version).
 TARGET_PYTHON: Final = "3.12"
@@ -42,6 +42,9 @@ PARQUET_SERDE: Final = "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSe
 # Zero buffering is not available with dynamic partitioning (Firehose buffering.html); 60 s is the
 # classic lower bound, so the S3 interval parameter starts there instead of settings' API range.
 DYNAMIC_PARTITIONING_MIN_INTERVAL_S: Final = 60
+
+# AWS::Athena::NamedQuery Description is at most 1024 characters.
+NAMED_QUERY_DESCRIPTION_MAX: Final = 1024
 
 ATHENA_RESULTS_PREFIX: Final = "athena-results/"
 ARTIFACTS_PREFIX: Final = "lambda/"
@@ -239,10 +242,106 @@ def table_input() -> dict[str, Any]:
     }
 
 
+def named_queries() -> dict[str, Any]:
+    """One ``AWS::Athena::NamedQuery`` per file of ``infra/sql`` (views' DDL and dashboard queries)."""
+    from stream_processor.sql_catalog import load_catalog
+
+    views, queries = load_catalog()
+    resources: dict[str, Any] = {}
+    for item in (*views, *queries):
+        suffix = "View" if item.kind == "view" else "Query"
+        description = f"{item.title}: {item.description}"
+        resources[f"{parameter_name(item.name)}{suffix}"] = {
+            "Type": "AWS::Athena::NamedQuery",
+            "Properties": {
+                "Name": f"{settings.STREAM_NAME}/{item.kind}s/{item.name}",
+                "Description": description[:NAMED_QUERY_DESCRIPTION_MAX],
+                "Database": {"Ref": "GlueDatabase"},
+                "WorkGroup": {"Ref": "AthenaWorkGroup"},
+                "QueryString": item.sql,
+            },
+        }
+    return resources
+
+
+# DuckDB type of a view column -> QuickSight InputColumn type.
+_QUICKSIGHT_TYPES: Final = {
+    "VARCHAR": "STRING",
+    "INTEGER": "INTEGER",
+    "BIGINT": "INTEGER",
+    "DOUBLE": "DECIMAL",
+    "TIMESTAMP": "DATETIME",
+    "BOOLEAN": "BOOLEAN",
+}
+_DATASET_ACTIONS: Final = (
+    "quicksight:DescribeDataSet",
+    "quicksight:DescribeDataSetPermissions",
+    "quicksight:PassDataSet",
+    "quicksight:DescribeIngestion",
+    "quicksight:ListIngestions",
+    "quicksight:UpdateDataSet",
+    "quicksight:DeleteDataSet",
+    "quicksight:CreateIngestion",
+    "quicksight:CancelIngestion",
+    "quicksight:UpdateDataSetPermissions",
+)
+
+
+def view_columns() -> dict[str, dict[str, str]]:
+    """View name -> column -> DuckDB type, from the views created over an empty lake."""
+    import tempfile
+
+    from stream_processor.named_query import open_lake
+    from stream_processor.sql_catalog import load_catalog
+
+    views, _ = load_catalog()
+    with tempfile.TemporaryDirectory() as empty:
+        con, tables = open_lake(Path(empty))
+        con.close()
+    return {v.name: dict(tables[settings.DATABASE][v.name]) for v in views}
+
+
+def quicksight_datasets() -> dict[str, Any]:
+    """One direct-query ``AWS::QuickSight::DataSet`` per view, shared with ``PrincipalArn``."""
+    from stream_processor.sql_catalog import load_catalog
+
+    views, _ = load_catalog()
+    columns = view_columns()
+    resources: dict[str, Any] = {}
+    for view in views:
+        resources[f"{parameter_name(view.name)}DataSet"] = {
+            "Type": "AWS::QuickSight::DataSet",
+            "Properties": {
+                "AwsAccountId": {"Ref": "AWS::AccountId"},
+                "DataSetId": f"{settings.STREAM_NAME}-{view.name.replace('_', '-')}",
+                "Name": f"{settings.STREAM_NAME}: {view.title}",
+                "ImportMode": "DIRECT_QUERY",
+                "PhysicalTableMap": {
+                    "view": {
+                        "RelationalTable": {
+                            "DataSourceArn": {"Fn::GetAtt": ["AthenaDataSource", "Arn"]},
+                            "Catalog": "AwsDataCatalog",
+                            "Schema": settings.DATABASE,
+                            "Name": view.name,
+                            "InputColumns": [
+                                {"Name": name, "Type": _QUICKSIGHT_TYPES[kind]}
+                                for name, kind in columns[view.name].items()
+                            ],
+                        }
+                    }
+                },
+                "Permissions": [{"Principal": {"Ref": "PrincipalArn"}, "Actions": list(_DATASET_ACTIONS)}],
+            },
+        }
+    return resources
+
+
 REGIONS: Final[Mapping[str, Callable[[], dict[str, Any]]]] = {
     "layout": layout_mapping,
     "buffer-parameters": buffer_parameters_block,
     "glue-table-input": table_input,
+    "named-queries": named_queries,
+    "quicksight-datasets": quicksight_datasets,
 }
 
 
@@ -359,12 +458,15 @@ __all__ = [
     "emit_yaml",
     "layout_mapping",
     "main",
+    "named_queries",
     "parameter_name",
+    "quicksight_datasets",
     "region_names",
     "render",
     "source_values",
     "storage_location_suffix",
     "table_input",
+    "view_columns",
 ]
 
 if __name__ == "__main__":

@@ -91,6 +91,11 @@ def format_summary(stats: RunStats) -> str:
             f"re-ingested:       {stats.reingested_records_in:>10,}   records came back into the stream"
             f" ({stats.reingested_events_in:,} of {stats.events_handed_back:,} log events handed back)",
         )
+    if stats.records_skipped:
+        lines.insert(
+            0,
+            f"resumed:           {stats.records_skipped:>10,}   input records were already delivered by an earlier run",
+        )
     if stats.kpl_user_records:
         lines.insert(-1, f"KPL user records:  {stats.kpl_user_records:>10,}   (de-aggregated from Kinesis records)")
     if stats.failure_codes:

@@ -13,11 +13,12 @@ import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stream_processor.checkpoint import Checkpoint, Progress
 from stream_processor.firehose.buffer import MIB, ProcessorBuffer
 from stream_processor.firehose.convert import convert_record, rows_to_table, table_to_parquet
 from stream_processor.firehose.endpoint import AcceptedRecord, StreamEndpoint
@@ -59,6 +60,7 @@ class RunStats:
     reingested_records_in: int = 0
     reingested_events_in: int = 0
     kpl_user_records: int = 0
+    records_skipped: int = 0
     rows_written: int = 0
     files_written: int = 0
     error_files_written: int = 0
@@ -123,6 +125,7 @@ class LocalFirehose:
         *,
         clock_ms: Callable[[], int] | None = None,
         rng: random.Random | None = None,
+        quiet_transform: bool = True,
     ) -> None:
         """Raises:
         ConfigError: the prefixes or buffer hints would be rejected by Firehose.
@@ -130,6 +133,7 @@ class LocalFirehose:
         validate_prefixes(settings.prefix, settings.error_output_prefix, settings.dynamic_partitioning)
         self.settings = settings
         self.handler = handler
+        self.quiet_transform = quiet_transform
         self.sink = LocalDirSink(lake)
         self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.rng = rng or random.Random()
@@ -140,28 +144,51 @@ class LocalFirehose:
         self._returned_census: dict[int, _Census] = {}
         self.sink.clean_temporary_files()
 
-    def run(self, records: Iterable[SourceRecord]) -> RunStats:
+    def run(
+        self,
+        records: Iterable[SourceRecord],
+        *,
+        checkpoint: Checkpoint | None = None,
+        checkpoint_every: int = 10_000,
+    ) -> RunStats:
         """Deliver every record (and every record the transform re-ingests), flush every buffer,
-        and return the counts."""
+        and return the counts.
+
+        With a ``checkpoint``, every ``checkpoint_every`` input records all buffers are flushed and
+        the position saved; a rerun of the same input skips what a previous run made durable.
+        """
         started = time.perf_counter()
         settings = self.settings
         buffer = ProcessorBuffer(settings.processor_buffer_size_mb, settings.processor_buffer_interval_s)
         returned: deque[SourceRecord] = deque()
+        progress = checkpoint.load() if checkpoint is not None else Progress(0, False)
+        self.stats.records_skipped = progress.records_done
         with self._reingest_endpoint(returned):
-            for record in self._source_records(records):
+            for position, record in enumerate(self._source_records(records), start=1):
+                if position <= progress.records_done:
+                    continue
                 for batch in buffer.add(record):
                     self.process_batch(batch)
                 self._take_back(returned, buffer)
-            while True:
-                rest = buffer.flush()
-                if rest:
-                    self.process_batch(rest)
-                if not returned:
-                    break
-                self._take_back(returned, buffer)
-        self.flush()
+                if checkpoint is not None and position % checkpoint_every == 0:
+                    self._drain(buffer, returned)
+                    checkpoint.save(Progress(position, False))
+            self._drain(buffer, returned)
+            if checkpoint is not None:
+                checkpoint.save(Progress(progress.records_done + self.stats.records_in, True))
         self.stats.elapsed_s += time.perf_counter() - started
         return self.stats
+
+    def _drain(self, buffer: ProcessorBuffer, returned: deque[SourceRecord]) -> None:
+        """Process everything buffered or handed back, then write every pending object."""
+        while True:
+            rest = buffer.flush()
+            if rest:
+                self.process_batch(rest)
+            if not returned:
+                break
+            self._take_back(returned, buffer)
+        self.flush()
 
     def _source_records(self, records: Iterable[SourceRecord]) -> Iterator[SourceRecord]:
         """As the stream's source hands them over: KPL aggregates are de-aggregated for a Kinesis source."""
@@ -226,7 +253,7 @@ class LocalFirehose:
                 stats.bytes_in += len(record.data)
                 stats.log_events_in += census.events
                 stats.records_undecodable += census.decode_error is not None
-        invocation = invoke_transform(self.handler, batch, self.settings, self._ids)
+        invocation = invoke_transform(self.handler, batch, self.settings, self._ids, quiet=self.quiet_transform)
         if invocation.error is not None:
             self._fail_batch(invocation, censuses)
             return
@@ -253,6 +280,62 @@ class LocalFirehose:
             else:
                 assert reply.data is not None
                 self._deliver(record, census, reply.data, reply.partition_keys)
+
+    # --- incremental delivery, for a long-running source (``serve``)
+    def open_stream(self) -> None:
+        """Start incremental delivery: ``put`` records as they arrive, call ``flush_due`` on a timer
+        (buffer intervals then run on the wall clock) and ``close_stream`` at the end."""
+        settings = self.settings
+        buffer = ProcessorBuffer(settings.processor_buffer_size_mb, settings.processor_buffer_interval_s)
+        returned: deque[SourceRecord] = deque()
+        stack = ExitStack()
+        stack.enter_context(self._reingest_endpoint(returned))
+        self._live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None
+        self._live = (buffer, returned, stack)
+
+    def put(self, records: Iterable[SourceRecord]) -> None:
+        """Add records to the open stream, invoking the transform on every batch they close.
+
+        Raises:
+            RuntimeError: ``open_stream`` was not called.
+        """
+        buffer, returned, _ = self._live_state()
+        for record in self._source_records(records):
+            for batch in buffer.add(record):
+                self.process_batch(batch)
+            self._take_back(returned, buffer)
+
+    def flush_due(self, now_ms: int) -> None:
+        """Close the processor batch, and write the S3 objects and error documents, whose buffer
+        interval has passed by ``now_ms``."""
+        buffer, returned, _ = self._live_state()
+        oldest = buffer.oldest_arrival_ms
+        if oldest is not None and now_ms - oldest >= buffer.interval_ms:
+            self.process_batch(buffer.flush())
+            self._take_back(returned, buffer)
+        interval_ms = self.settings.s3_buffer_interval_s * 1000
+        for key, pending in list(self._objects.items()):
+            if now_ms - pending.oldest_arrival_ms >= interval_ms:
+                self._write_object(self._objects.pop(key))
+        for error_type, errors in list(self._errors.items()):
+            if now_ms - errors.oldest_arrival_ms >= interval_ms:
+                self._write_errors(error_type, self._errors.pop(error_type))
+
+    def close_stream(self) -> RunStats:
+        """Process everything buffered or handed back, write every pending object, stop re-ingestion."""
+        buffer, returned, stack = self._live_state()
+        try:
+            self._drain(buffer, returned)
+        finally:
+            stack.close()
+            self._live = None
+        return self.stats
+
+    def _live_state(self) -> tuple[ProcessorBuffer, deque[SourceRecord], ExitStack]:
+        live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None = getattr(self, "_live", None)
+        if live is None:
+            raise RuntimeError("open_stream() was not called")
+        return live
 
     def flush(self) -> None:
         """Write every buffered object (Parquet and error documents)."""

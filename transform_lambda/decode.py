@@ -10,9 +10,11 @@ from __future__ import annotations
 import binascii
 import json
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final, NamedTuple
 
+from transform_lambda import accel
 from transform_lambda.errors import DecodeError
 from transform_lambda.kpl import deaggregate, is_aggregated
 
@@ -25,11 +27,19 @@ _ZLIB_FIRST: Final = 0x78
 _JSON_DECODER: Final = json.JSONDecoder()
 # Inflate in steps of this many output bytes so the cap is checked as output grows.
 _INFLATE_STEP: Final = 1 << 20
+_MESSAGE_TYPES: Final = frozenset({DATA_MESSAGE, CONTROL_MESSAGE})
+# Envelope keys decode reads; a payload with only these (and plain values elsewhere) takes the fast path.
+_ENVELOPE_KEYS: Final = frozenset(
+    {"messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents", "policyLevel"}
+)
+_EVENT_KEYS: Final = frozenset({"id", "timestamp", "message", "extractedFields"})
 
 
-@dataclass(frozen=True, slots=True)
-class LogEvent:
-    """One entry of a payload's ``logEvents``; ``timestamp`` is None when not an integer."""
+class LogEvent(NamedTuple):
+    """One entry of a payload's ``logEvents``; ``timestamp`` is None when not an integer.
+
+    A NamedTuple rather than a frozen dataclass: one is built per log event, at a quarter of the cost.
+    """
 
     id: str
     timestamp: int | None
@@ -59,7 +69,7 @@ def decode_record(data: object, max_decompressed_bytes: int) -> tuple[Payload, .
     if not isinstance(data, str) or not data:
         raise DecodeError("missing_data")
     try:
-        raw = binascii.a2b_base64(data, strict_mode=True)
+        raw = accel.b64decode(data)
     except (binascii.Error, ValueError) as exc:
         raise DecodeError("invalid_base64") from exc
     return decode_data(raw, max_decompressed_bytes)
@@ -80,8 +90,11 @@ def decode_data(raw: bytes, max_decompressed_bytes: int, *, kpl: bool = True) ->
             for user_record in deaggregate(bytes(raw))
             for payload in decode_data(user_record, max_decompressed_bytes, kpl=False)
         )
-    text = _to_text(inflate(raw, max_decompressed_bytes) if _is_compressed(raw) else _plain_json(raw))
-    return tuple(_to_payload(doc) for doc in _json_documents(text))
+    body = inflate(raw, max_decompressed_bytes) if _is_compressed(raw) else _plain_json(raw)
+    fast = _plain_payload(accel.loads(body))
+    if fast is not None:
+        return (fast,)
+    return tuple(_to_payload(doc) for doc in _json_documents(_to_text(body)))
 
 
 def inflate(raw: bytes, limit: int) -> bytearray:
@@ -93,10 +106,26 @@ def inflate(raw: bytes, limit: int) -> bytearray:
     Raises:
         DecodeError: ``invalid_gzip``, ``truncated_gzip`` or ``too_large``.
     """
+    fast = accel.fast_decompressobj
+    if fast is not None:
+        try:
+            return _inflate(raw, limit, fast)
+        except DecodeError:
+            pass  # zlib decides which error it is
+        except accel.INFLATE_ERRORS:
+            pass
+    return _inflate(raw, limit, _zlib_decompressobj)
+
+
+def _zlib_decompressobj(wbits: int) -> accel.Inflater:
+    return zlib.decompressobj(wbits=wbits)
+
+
+def _inflate(raw: bytes, limit: int, decompressobj: Callable[[int], accel.Inflater]) -> bytearray:
     out = bytearray()
     rest = raw
     while rest:
-        inflater = zlib.decompressobj(wbits=zlib.MAX_WBITS | 32)
+        inflater = decompressobj(zlib.MAX_WBITS | 32)
         pending = rest
         try:
             while True:
@@ -118,6 +147,54 @@ def inflate(raw: bytes, limit: int) -> bytearray:
                 raise DecodeError("invalid_gzip", "trailing bytes after the compressed stream")
             break
     return out
+
+
+def _plain_payload(doc: Any) -> Payload | None:
+    """The payload of a document ``accel.loads`` read, when it is plain enough that ``_to_payload``
+    would surely build the same from ``json.loads``' document; else None (the standard path decides).
+    """
+    if type(doc) is not dict or not _ENVELOPE_KEYS.issuperset(doc):
+        return None
+    message_type = doc.get("messageType")
+    owner, group, stream = doc.get("owner", ""), doc.get("logGroup", ""), doc.get("logStream", "")
+    filters = doc.get("subscriptionFilters", [])
+    policy_level = doc.get("policyLevel")
+    raw_events = doc.get("logEvents")
+    if (
+        message_type not in _MESSAGE_TYPES
+        or type(owner) is not str
+        or type(group) is not str
+        or type(stream) is not str
+        or type(filters) is not list
+        or not all(type(f) is str for f in filters)
+        or (policy_level is not None and type(policy_level) is not str)
+        or type(raw_events) is not list
+        or (message_type == DATA_MESSAGE and (not group or not stream))
+    ):
+        return None
+    events: list[LogEvent] = []
+    append = events.append
+    for raw in raw_events:
+        if type(raw) is not dict:
+            return None
+        message = raw.get("message")
+        event_id = raw.get("id", "")
+        ts = raw.get("timestamp")
+        if type(message) is not str or type(event_id) is not str or type(ts) is not int:
+            return None
+        if len(raw) == 3:
+            append(LogEvent(event_id, ts, message))
+            continue
+        if not _EVENT_KEYS.issuperset(raw):
+            return None
+        extracted = raw.get("extractedFields")
+        fields: dict[str, str] | None = None
+        if extracted is not None:
+            if type(extracted) is not dict or not all(type(v) is str for v in extracted.values()):
+                return None
+            fields = dict(extracted) or None
+        append(LogEvent(event_id, ts, message, fields))
+    return Payload(message_type, owner, group, stream, tuple(filters), tuple(events), policy_level)
 
 
 def _is_compressed(raw: bytes) -> bool:

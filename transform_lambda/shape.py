@@ -47,6 +47,9 @@ ENVELOPE_COLUMNS: Final = frozenset(
 _EXTRACTED_ACCOUNT: Final = "@aws.account"
 
 
+_STR: Final = frozenset({str})
+
+
 class _Misfit(Exception):
     """A value does not fit its column (internal to shape)."""
 
@@ -85,6 +88,8 @@ def _timestamp(value: object) -> str:
 
 
 def _string_map(value: object) -> dict[str, str]:
+    if type(value) is dict and _STR.issuperset(map(type, value)) and _STR.issuperset(map(type, value.values())):
+        return value
     if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
         return value
     raise _Misfit
@@ -99,6 +104,10 @@ _CHECKS: Final[dict[str, Callable[[object], ColumnValue]]] = {
     STRING_MAP: _string_map,
 }
 _COLUMN_CHECKS: Final = {name: _CHECKS[kind] for name, kind in COLUMN_TYPES.items()}
+# What a parser may fill, with its check; string columns also listed apart, as most values are
+# strings and ``type(value) is str`` is all their check needs.
+_PARSED_CHECKS: Final = {name: check for name, check in _COLUMN_CHECKS.items() if name not in ENVELOPE_COLUMNS}
+_PARSED_STRINGS: Final = frozenset(name for name in _PARSED_CHECKS if COLUMN_TYPES[name] == STRING)
 
 
 def shape_row(
@@ -112,29 +121,46 @@ def shape_row(
 ) -> Row:
     """Build the row of one log event; misfit values are dropped and named in ``parse_error``."""
     errors: list[str] = [parse_error] if parse_error else []
-    row: Row = {}
-    event_time = iso_from_epoch_ms(event.timestamp) if event.timestamp is not None else None
-    if event_time is not None:
-        row["event_time"] = event_time
-    else:
-        errors.append("bad_timestamp")
-    if arrival_time is not None:
-        row["arrival_time"] = arrival_time
-    if event.id:
-        row["event_id"] = event.id
+    timestamp = event.timestamp
+    event_time = iso_from_epoch_ms(timestamp) if timestamp is not None else None
     extracted = event.extracted_fields
-    account = extracted.get(_EXTRACTED_ACCOUNT) if extracted else None
-    row["account_id"] = account or payload.owner
-    row["log_group"] = payload.log_group
-    row["log_stream"] = payload.log_stream
-    row["source"] = source
-    row["message"] = message
+    account = (extracted.get(_EXTRACTED_ACCOUNT) if extracted else None) or payload.owner
+    row: Row
+    if event_time is not None and arrival_time is not None and event.id:
+        row = {
+            "event_time": event_time,
+            "arrival_time": arrival_time,
+            "event_id": event.id,
+            "account_id": account,
+            "log_group": payload.log_group,
+            "log_stream": payload.log_stream,
+            "source": source,
+            "message": message,
+        }
+    else:
+        row = {}
+        if event_time is not None:
+            row["event_time"] = event_time
+        else:
+            errors.append("bad_timestamp")
+        if arrival_time is not None:
+            row["arrival_time"] = arrival_time
+        if event.id:
+            row["event_id"] = event.id
+        row["account_id"] = account
+        row["log_group"] = payload.log_group
+        row["log_stream"] = payload.log_stream
+        row["source"] = source
+        row["message"] = message
     fields: dict[str, str] | None = dict(extracted) if extracted else None
     for name, value in parsed.items():
+        if type(value) is str and name in _PARSED_STRINGS:
+            row[name] = value
+            continue
         if value is None:
             continue
-        check = _COLUMN_CHECKS.get(name)
-        if check is None or name in ENVELOPE_COLUMNS:
+        check = _PARSED_CHECKS.get(name)
+        if check is None:
             errors.append(f"unknown_column:{name}")
             continue
         try:

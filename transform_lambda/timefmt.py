@@ -14,14 +14,15 @@ from typing import Final
 # events; later ones cannot be spelled with a four-digit year.
 MIN_EPOCH_MS: Final = 0
 MAX_EPOCH_MS: Final = 253_402_300_799_999
+# ".000Z" .. ".999Z": indexing is cheaper than formatting the milliseconds each time.
+_MILLIS_SUFFIXES: Final = tuple(f".{n:03d}Z" for n in range(1000))
 
 
 def iso_from_epoch_ms(ms: int) -> str | None:
     """``1700000000123`` -> ``"2023-11-14T22:13:20.123Z"``; None when out of range."""
     if not MIN_EPOCH_MS <= ms <= MAX_EPOCH_MS:
         return None
-    seconds, millis = divmod(ms, 1000)
-    return f"{_second_prefix(seconds)}.{millis:03d}Z"
+    return _second_prefix(ms // 1000) + _MILLIS_SUFFIXES[ms % 1000]
 
 
 def date_hour_from_epoch_ms(ms: int) -> tuple[str, str]:

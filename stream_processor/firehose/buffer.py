@@ -52,6 +52,11 @@ class ProcessorBuffer:
         batch, self._records, self._bytes = self._records, [], 0
         return batch
 
+    @property
+    def oldest_arrival_ms(self) -> int | None:
+        """Arrival time of the open batch's first record (None when empty), for wall-clock flushing."""
+        return self._records[0].arrival_ms if self._records else None
+
     def __len__(self) -> int:
         return len(self._records)
 

@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from stream_processor.settings import PARQUET_COMPRESSION
+from transform_lambda import accel
 from transform_lambda.schema import BIGINT_RANGE, COLUMNS, INT_RANGE
 
 _ARROW_TYPES: Final[dict[str, pa.DataType]] = {
@@ -40,6 +41,10 @@ _ISO_T: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\
 _ISO_SPACE: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MALFORMED: Final = "DataFormatConversion.MalformedData"
+# yyyy-MM-ddTHH:mm:ss -> epoch seconds, for the timestamps already read once (rows of a batch share
+# a few seconds); bounded.
+_SECONDS: dict[str, int] = {}
+_SECONDS_CACHED: Final = 65_536
 
 
 def arrow_schema() -> pa.Schema:
@@ -62,6 +67,9 @@ class ConvertedRecord:
     rows: list[dict[str, object]]
     error: ConversionError | None = None
     unknown_keys: int = 0
+
+
+_STR: Final = frozenset({str})
 
 
 class _Misfit(Exception):
@@ -99,6 +107,11 @@ def _timestamp(v: object) -> object:
     if isinstance(v, int) and not isinstance(v, bool):
         return v  # epoch milliseconds
     if isinstance(v, str):
+        # The transform's spelling, yyyy-MM-ddTHH:mm:ss.SSSZ, by the second (seen before) + millis.
+        if len(v) == 24 and v[19] == "." and v[23] == "Z" and v[20:23].isdecimal():
+            seconds = _SECONDS.get(v[:19])
+            if seconds is not None:
+                return seconds * 1000 + int(v[20:23])
         match = _ISO_T.fullmatch(v) or _ISO_SPACE.fullmatch(v)
         if match:
             year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
@@ -107,11 +120,18 @@ def _timestamp(v: object) -> object:
             except ValueError as exc:
                 raise _Misfit("not a valid date") from exc
             fraction = (match.group(7) or "0").ljust(3, "0")[:3]
-            return int((at - _EPOCH).total_seconds()) * 1000 + int(fraction)
+            seconds = int((at - _EPOCH).total_seconds())
+            if match.re is _ISO_T and len(v) == 24:
+                if len(_SECONDS) >= _SECONDS_CACHED:
+                    _SECONDS.clear()
+                _SECONDS[v[:19]] = seconds
+            return seconds * 1000 + int(fraction)
     raise _Misfit("expected a timestamp")
 
 
 def _string_map(v: object) -> object:
+    if type(v) is dict and _STR.issuperset(map(type, v.values())):
+        return list(v.items())
     if isinstance(v, dict) and all(isinstance(x, str) for x in v.values()):
         return list(v.items())
     raise _Misfit("expected an object of strings")
@@ -129,8 +149,36 @@ _CHECKS: Final[dict[str, Callable[[object], object]]] = {
 _COLUMN_CHECKS: Final = {c.name: _CHECKS[c.type] for c in COLUMNS}
 
 
+_STRING_COLUMNS: Final = frozenset(c.name for c in COLUMNS if c.type == "string")
+
+
 def convert_record(data: bytes) -> ConvertedRecord:
     """Deserialize one record's JSON objects and check each value against its column."""
+    fast = _convert_lines(data)
+    return fast if fast is not None else _convert_documents(data)
+
+
+def _convert_lines(data: bytes) -> ConvertedRecord | None:
+    """The common case fast: one JSON object a line (as the transform writes them), read with
+    ``accel.loads`` (orjson). None when that is off, or on anything unusual: then
+    ``_convert_documents`` decides, with json, so results and error messages do not depend on it."""
+    rows: list[dict[str, object]] = []
+    unknown = 0
+    for line in data.split(b"\n"):
+        if not line:
+            continue
+        doc = accel.loads(line)
+        if type(doc) is not dict:
+            return None
+        row, dropped = _convert_doc(doc)
+        if row is None:
+            return None
+        rows.append(row)
+        unknown += dropped
+    return ConvertedRecord(rows, None, unknown)
+
+
+def _convert_documents(data: bytes) -> ConvertedRecord:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -152,31 +200,63 @@ def convert_record(data: bytes) -> ConvertedRecord:
             return ConvertedRecord(
                 [], ConversionError(MALFORMED, "A JSON record must be an object, not an array or scalar.")
             )
-        row: dict[str, object] = {}
-        for key, value in doc.items():
-            # OpenX JSON SerDe matches keys case-insensitively by default.
-            name = key.lower()
-            check = _COLUMN_CHECKS.get(name)
-            if check is None:
-                unknown += 1
-                continue
-            if value is None:
-                continue
-            try:
-                row[name] = check(value)
-            except _Misfit as exc:
-                return ConvertedRecord([], ConversionError(MALFORMED, f"Column {name!r}: {exc}."))
+        row, dropped = _convert_doc(doc)
+        if row is None:
+            return ConvertedRecord([], ConversionError(MALFORMED, dropped_reason(doc)))
         rows.append(row)
+        unknown += dropped
     return ConvertedRecord(rows, None, unknown)
+
+
+def _convert_doc(doc: dict[str, object]) -> tuple[dict[str, object] | None, int]:
+    """One object's row and how many keys outside the schema it had; (None, 0) if a value misfits."""
+    row: dict[str, object] = {}
+    unknown = 0
+    for key, value in doc.items():
+        if type(value) is str and key in _STRING_COLUMNS:
+            row[key] = value
+            continue
+        # OpenX JSON SerDe matches keys case-insensitively by default.
+        name = key if key in _COLUMN_CHECKS else key.lower()
+        check = _COLUMN_CHECKS.get(name)
+        if check is None:
+            unknown += 1
+            continue
+        if value is None:
+            continue
+        try:
+            row[name] = check(value)
+        except _Misfit:
+            return None, 0
+    return row, unknown
+
+
+def dropped_reason(doc: dict[str, object]) -> str:
+    """The message of the first misfit value of ``doc`` (which ``_convert_doc`` refused)."""
+    for key, value in doc.items():
+        name = key.lower()
+        check = _COLUMN_CHECKS.get(name)
+        if check is None or value is None:
+            continue
+        try:
+            check(value)
+        except _Misfit as exc:
+            return f"Column {name!r}: {exc}."
+    return "A value does not fit its column."
 
 
 def rows_to_table(rows: Iterable[dict[str, object]]) -> pa.Table:
     """Checked rows into an Arrow table with exactly the Glue columns."""
     schema = arrow_schema()
-    columns: dict[str, list[object]] = {name: [] for name in schema.names}
-    for row in rows:
-        for name, values in columns.items():
-            values.append(row.get(name))
+    rows = rows if isinstance(rows, list) else list(rows)
+    count = len(rows)
+    columns: dict[str, list[object]] = {name: [None] * count for name in schema.names}
+    # Rows are sparse (a dozen of the columns): fill what each row has instead of asking every column.
+    for index, row in enumerate(rows):
+        for name, value in row.items():
+            column = columns.get(name)
+            if column is not None:
+                column[index] = value
     arrays = [pa.array(columns[f.name], type=f.type) for f in schema]
     return pa.Table.from_arrays(arrays, schema=schema)
 
@@ -200,6 +280,7 @@ __all__ = [
     "ConvertedRecord",
     "arrow_schema",
     "convert_record",
+    "dropped_reason",
     "rows_to_table",
     "table_to_parquet",
 ]

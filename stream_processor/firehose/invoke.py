@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
+import io
 import itertools
 import json
 import logging
@@ -90,8 +92,14 @@ def invoke_transform(
     settings: DeliverySettings,
     ids: RecordIds,
     number_of_retries: int = NUMBER_OF_RETRIES_DEFAULT,
+    *,
+    quiet: bool = True,
 ) -> Invocation:
-    """Send a batch to the transform and check its reply; never raises for a broken reply."""
+    """Send a batch to the transform and check its reply; never raises for a broken reply.
+
+    With ``quiet`` what the transform prints (its EMF metrics) is discarded, as CloudWatch would
+    take it away from the console.
+    """
     record_ids = [ids.next() for _ in batch]
     records: list[dict[str, Any]] = []
     for n, (rid, rec) in enumerate(zip(record_ids, batch, strict=True)):
@@ -127,7 +135,8 @@ def invoke_transform(
             deadline_ms=int(time.time() * 1000) + 300_000,
         )
         try:
-            response = handler(event, context)
+            with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+                response = handler(event, context)
         except Exception as exc:
             logger.error("The transform raised (attempt %d): %s: %s", attempt, type(exc).__name__, exc)
             invocation.error = ContractError(

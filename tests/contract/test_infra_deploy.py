@@ -30,7 +30,7 @@ def test_deploy_example_config_plans_data_pipeline_sources_in_order() -> None:
     assert params["pipeline"]["DataStackName"] == "stream-processor-data"
     assert params["sources"]["PipelineStackName"] == "stream-processor-pipeline"
     assert params["pipeline"]["CodeS3Key"].startswith("lambda/transform_lambda-")
-    assert params["pipeline"]["ProcessorBufferSizeMb"] == "1"
+    assert params["pipeline"]["ProcessorBufferSizeMb"] == "0.25"
     assert params["sources"]["LogGroupNames"] == "/aws/lambda/orders-api,/ecs/checkout"
     assert "CAPABILITY_AUTO_EXPAND" in plan[2].capabilities
 

@@ -32,7 +32,7 @@ def lake(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["query"], ["demo"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["query"], ["demo"], ["redrive"]])
 def test_cli_every_command_has_help(command: list[str]) -> None:
     done = cli(*command, "--help")
     assert done.returncode == 0 and "usage: stream-processor" in done.stdout
@@ -89,6 +89,8 @@ def test_cli_query_accepts_athena_functions(lake: Path) -> None:
         (["run", "--source-rule", "/x/*=nosuchparser"], 2, "unknown parser nosuchparser"),
         (["query", "--lake", "no/such/lake", "SELECT 1"], 2, "no such lake directory"),
         (["nosuchcommand"], 2, "invalid choice"),
+        (["redrive", "--from", "no/such/dir"], 2, "no such directory of error output"),
+        (["redrive", "--from", "fixtures", "--to", "kinesis:x"], 2, "expected local or firehose:STREAM"),
     ],
 )
 def test_cli_operator_errors_are_one_line_without_traceback(
@@ -115,6 +117,14 @@ def test_cli_unreadable_fixture_is_one_line(tmp_path: Path) -> None:
     bad.write_text("{ not json")
     done = cli("run", str(bad), "--lake", str(tmp_path / "lake"))
     assert done.returncode == 1 and "bad.json: not valid JSON" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_cli_redrive_dry_run_reports_and_changes_nothing(lake: Path) -> None:
+    before = sorted(p.name for p in lake.rglob("*"))
+    done = cli("redrive", "--from", str(lake / "errors"), "--lake", str(lake), "--dry-run")
+    assert done.returncode == 0, done.stderr
+    assert "would redrive:" in done.stdout and "processing-failed: Lambda.ProcessingFailed: 6" in done.stdout
+    assert sorted(p.name for p in lake.rglob("*")) == before
 
 
 def test_cli_module_and_console_script_agree() -> None:

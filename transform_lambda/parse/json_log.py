@@ -11,6 +11,7 @@ import json
 import math
 from typing import Final
 
+from transform_lambda import accel
 from transform_lambda.errors import ParseError
 from transform_lambda.parse.levels import normalize_level
 from transform_lambda.schema import ColumnValue
@@ -48,6 +49,9 @@ def load_json_object(message: str) -> dict[str, object]:
     """
     if not message.startswith("{"):
         raise ParseError("not_json")
+    fast = accel.loads(message)
+    if fast is not None and accel.exact_object(fast, message):
+        return fast  # type: ignore[no-any-return]
     try:
         value = json.loads(message)
     except (ValueError, RecursionError) as exc:

@@ -16,12 +16,12 @@ INT_MAX: Final = INT_RANGE[1]
 BIGINT_MAX: Final = BIGINT_RANGE[1]
 # Longer digit strings are out of every range we read; checking the length first also keeps
 # int() away from CPython's 4300-digit conversion limit.
-_MAX_DIGITS: Final = 19
+MAX_DIGITS: Final = 19
 
 
 def text_to_int(text: str, high: int = BIGINT_MAX) -> int | None:
     """``"128"`` -> 128; None unless ``text`` is ASCII digits with a value of at most ``high``."""
-    if 0 < len(text) <= _MAX_DIGITS and text.isascii() and text.isdigit():
+    if 0 < len(text) <= MAX_DIGITS and text.isascii() and text.isdigit():
         value = int(text)
         if value <= high:
             return value
@@ -63,4 +63,4 @@ def json_to_float(value: object) -> float | None:
     return None
 
 
-__all__ = ["BIGINT_MAX", "INT_MAX", "json_to_float", "json_to_int", "text_to_float", "text_to_int"]
+__all__ = ["BIGINT_MAX", "INT_MAX", "MAX_DIGITS", "json_to_float", "json_to_int", "text_to_float", "text_to_int"]

@@ -25,6 +25,10 @@ _LEVEL: Final = re.compile(
     rf"|(?:^|(?<=\s))(?P<colon>(?i:{_WORDS})):"  # "error: ..." (syslog programs, compilers)
 )
 _SCAN_PREFIX: Final = 160
+_UPPER_WORDS: Final = frozenset(
+    ("TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "FATAL", "CRITICAL", "SEVERE", "PANIC")
+)
+_TIMESTAMP_CHARS: Final = frozenset("0123456789-:.,TZ+")
 # Every level word contains one of these; a lower-cased literal search for them is ~6x cheaper than
 # the full pattern, and most lines without a level are turned away by it.
 _STEMS: Final = re.compile("trac|debu|dbg|inf|notice|warn|err|fatal|crit|sever|panic|emerg|alert")
@@ -36,6 +40,8 @@ _MAX_SYSLOG_PRI: Final = 191  # facility 23 * 8 + severity 7 (RFC 5424 §6.2.1)
 def parse_plain(message: str) -> dict[str, ColumnValue]:
     """Find the level of a text line: glog prefix, syslog PRI, else the first level word."""
     level = _prefix_level(message)
+    if level is None and message[:1].isdigit():
+        level = _level_after_timestamp(message)
     if level is None:
         if _STEMS.search(message[:_SCAN_PREFIX].lower()) is None:
             return {}
@@ -44,6 +50,19 @@ def parse_plain(message: str) -> dict[str, ColumnValue]:
             return {}
         level = normalize_level(match.group(match.lastindex or 0))
     return {"level": level} if level else {}
+
+
+def _level_after_timestamp(message: str) -> str | None:
+    # "2025-11-23T10:00:06.252Z INFO  [main] ..." (log4j, logback, Python logging, zap): when one or
+    # two leading tokens hold only timestamp characters, nothing in them can match _LEVEL, so an
+    # upper-case level word as the next whole token is the first match _LEVEL would find.
+    tokens = message[:_SCAN_PREFIX].split(None, 3)
+    for index in (1, 2):
+        if len(tokens) <= index or not _TIMESTAMP_CHARS.issuperset(tokens[index - 1]):
+            return None
+        if tokens[index] in _UPPER_WORDS:
+            return normalize_level(tokens[index])
+    return None
 
 
 def _prefix_level(message: str) -> str | None:

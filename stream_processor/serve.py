@@ -1,0 +1,177 @@
+"""Source stage, live: the local twin served as a Kinesis Data Firehose endpoint (``serve``).
+
+Input: ``PutRecord``/``PutRecordBatch`` calls from unmodified clients (boto3, the AWS CLI) on
+loopback. Output: the twin's buffer -> transform -> Parquet lake, filled continuously with the buffer
+intervals on the wall clock; on SIGINT/SIGTERM the endpoint stops accepting and every accepted record
+is processed and written before exit.
+"""
+
+from __future__ import annotations
+
+import queue
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+from typing import Any, Final, TextIO
+
+from stream_processor.errors import ConfigError
+from stream_processor.firehose.endpoint import AcceptedRecord, ApiError, StreamEndpoint
+from stream_processor.firehose.invoke import Handler
+from stream_processor.pipeline import LocalFirehose, RunStats
+from stream_processor.settings import DeliverySettings
+from stream_processor.sources.fixture import SourceRecord
+
+# LocalStack's historical Firehose port: clients configured for it work unchanged.
+DEFAULT_PORT: Final = 4573
+# How often the worker checks the buffer intervals against the wall clock.
+TICK_S: Final = 0.2
+
+
+@dataclass(slots=True)
+class ServeCounts:
+    """What the endpoint accepted and refused while serving."""
+
+    calls: int = 0
+    records_accepted: int = 0
+    refused_while_closing: int = 0
+
+
+class LiveStream:
+    """Accepted records -> a worker thread driving ``LocalFirehose`` incrementally."""
+
+    def __init__(self, firehose: LocalFirehose, clock_ms: Callable[[], int]) -> None:
+        self.firehose = firehose
+        self.clock_ms = clock_ms
+        self.counts = ServeCounts()
+        self._queue: queue.Queue[list[SourceRecord] | None] = queue.Queue()
+        self._lock = threading.Lock()
+        self._closing = False
+        self._worker = threading.Thread(target=self._work, name="serve-worker", daemon=True)
+        self._error: BaseException | None = None
+
+    def accept(self, accepted: list[AcceptedRecord]) -> None:
+        """Endpoint callback: queue a whole call's records; refused (503) once shutdown began.
+
+        Raises:
+            ApiError: the stream is shutting down (the client retries; nothing is half-accepted).
+        """
+        with self._lock:
+            if self._closing:
+                self.counts.refused_while_closing += len(accepted)
+                raise ApiError(503, "ServiceUnavailableException", "The delivery stream is shutting down.")
+            now = self.clock_ms()
+            self._queue.put([SourceRecord(a.data, now, f"serve:{a.stream}") for a in accepted])
+            self.counts.calls += 1
+            self.counts.records_accepted += len(accepted)
+
+    def start(self) -> None:
+        """Open the twin's stream and start the worker."""
+        self.firehose.open_stream()
+        self._worker.start()
+
+    def close(self) -> RunStats:
+        """Refuse new calls, process everything accepted, write every buffer.
+
+        Raises:
+            RuntimeError: the worker failed (its error is chained).
+        """
+        with self._lock:
+            self._closing = True
+        self._queue.put(None)
+        self._worker.join()
+        if self._error is not None:
+            raise RuntimeError("the serve worker failed") from self._error
+        return self.firehose.stats
+
+    def _work(self) -> None:
+        try:
+            while True:
+                try:
+                    item = self._queue.get(timeout=TICK_S)
+                except queue.Empty:
+                    item = []
+                if item is None:
+                    break
+                if item:
+                    self.firehose.put(item)
+                self.firehose.flush_due(self.clock_ms())
+        except BaseException as exc:  # reported by close(); from now on the endpoint refuses calls
+            with self._lock:
+                self._closing = True
+            self._error = exc
+        finally:
+            self.firehose.close_stream()
+
+
+def serve(
+    lake: Path,
+    settings: DeliverySettings,
+    handler: Handler,
+    *,
+    host: str = "127.0.0.1",
+    port: int = DEFAULT_PORT,
+    streams: set[str] | None = None,
+    out: TextIO = sys.stdout,
+    stop: threading.Event | None = None,
+) -> tuple[ServeCounts, RunStats]:
+    """Serve until SIGINT/SIGTERM (or ``stop``), then flush and return the counts.
+
+    Raises:
+        ConfigError: the address cannot be bound or the delivery settings are invalid.
+    """
+    firehose = LocalFirehose(lake, settings, handler)
+    live = LiveStream(firehose, lambda: int(time.time() * 1000))
+    names = streams or {settings.stream_name}
+    try:
+        endpoint = StreamEndpoint(live.accept, firehose_streams=names, host=host, port=port)
+    except OSError as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    stop = stop or threading.Event()
+    previous = _install_signal_handlers(stop)
+    live.start()
+    endpoint.start()
+    print(f"serving Firehose on {endpoint.url} (streams: {', '.join(sorted(names))}; lake: {lake})", file=out)
+    print(
+        f"buffers: processor {settings.processor_buffer_size_mb} MB / {settings.processor_buffer_interval_s} s, "
+        f"S3 {settings.s3_buffer_size_mb} MB / {settings.s3_buffer_interval_s} s; Ctrl-C flushes and stops",
+        file=out,
+        flush=True,
+    )
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        stats = live.close()  # refuse first, so nothing is accepted after the final flush
+        endpoint.stop()
+        for signum, handler_before in previous.items():
+            signal.signal(signum, handler_before)
+    return live.counts, stats
+
+
+def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:
+    """SIGINT and SIGTERM set ``stop`` (only possible from the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    return {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+
+def format_serve_summary(counts: ServeCounts, stats: RunStats) -> str:
+    """The shutdown summary."""
+    return (
+        f"accepted {counts.records_accepted:,} records in {counts.calls:,} calls"
+        + (f" (refused {counts.refused_while_closing:,} while stopping)" if counts.refused_while_closing else "")
+        + f"; rows written {stats.rows_written:,}, files {stats.files_written:,}, "
+        f"failed records {stats.records_failed + stats.records_conversion_failed:,}"
+    )
+
+
+__all__ = ["DEFAULT_PORT", "LiveStream", "ServeCounts", "format_serve_summary", "serve"]

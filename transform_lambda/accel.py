@@ -1,0 +1,188 @@
+"""Optional accelerators for the transform's hot steps, each behind a standard-library fallback.
+
+Input: whichever of orjson (JSON in and out), isal (inflate) and pybase64 (base64 in) is importable.
+Output: fast versions of those steps that return exactly what the standard library would, or
+``None`` (or an error) to send the caller to its standard-library path, which then decides. So the
+rows and bytes are identical with and without them (tests/unit/test_accel.py); only the time differs.
+``STREAM_PROCESSOR_ACCELERATORS=off`` (read at import) or ``use_accelerators(False)`` turns them off.
+"""
+
+from __future__ import annotations
+
+import binascii
+import math
+import os
+import zlib
+from collections.abc import Callable
+from types import ModuleType
+from typing import Any, Final, Protocol
+
+ENV_SWITCH: Final = "STREAM_PROCESSOR_ACCELERATORS"
+# orjson reads an integer literal outside [-2**63, 2**64) as a float; json.loads keeps an int. A float
+# that large may be such a literal, so a document holding one is left to json.loads.
+_BIG: Final = float(2**63)
+_PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
+# What a row's values may be (schema.ColumnValue; a dict is the ``fields`` map of strings).
+_ROW_TYPES: Final = frozenset({str, int, float, dict, type(None)})
+# json.loads fails with RecursionError near 1000 levels of nesting, orjson only past 1024. Nesting
+# needs two characters a level, so shorter texts cannot reach the difference.
+_SHALLOW_CHARS: Final = 1000
+
+
+class Inflater(Protocol):
+    """What ``decode.inflate`` uses of a ``zlib.decompressobj``."""
+
+    @property
+    def unconsumed_tail(self) -> bytes: ...
+    @property
+    def unused_data(self) -> bytes: ...
+    @property
+    def eof(self) -> bool: ...
+    def decompress(self, data: bytes, max_length: int = ..., /) -> bytes: ...
+
+
+def _optional(name: str) -> ModuleType | None:
+    try:
+        return __import__(name, fromlist=["_"])
+    except ImportError:
+        return None
+
+
+_orjson = _optional("orjson")
+_isal_zlib = _optional("isal.isal_zlib")
+_pybase64 = _optional("pybase64")
+# Without these orjson would write datetimes and dataclasses that json refuses.
+_DUMPS_OPTIONS: Final = (_orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS) if _orjson else 0
+
+
+def _no_loads(data: bytes | bytearray | str) -> Any:
+    return None
+
+
+def _orjson_loads(data: bytes | bytearray | str) -> Any:
+    assert _orjson is not None
+    try:
+        return _orjson.loads(data)
+    except _orjson.JSONDecodeError:
+        return None
+
+
+def _no_dumps(row: dict[str, Any]) -> bytes | None:
+    return None
+
+
+def _orjson_dumps(row: dict[str, Any]) -> bytes | None:
+    """orjson's spelling of a row of column values (str, int, float, ``dict[str, str]``), which is
+    json's except for floats: orjson writes 1e-05 as 0.00001, 1e-07 as 1e-7 and NaN as null (json
+    refuses it). Rows with such floats, or values of other kinds, are left to json."""
+    assert _orjson is not None
+    kinds = set(map(type, row.values()))
+    if not _ROW_TYPES.issuperset(kinds):
+        return None
+    if float in kinds:
+        for value in row.values():
+            if type(value) is float and not (value == 0.0 or 1e-4 <= abs(value) < math.inf):
+                return None
+    try:
+        out: bytes = _orjson.dumps(row, option=_DUMPS_OPTIONS)
+    except TypeError:  # a lone surrogate, an int past 64 bits, a key that is not a string
+        return None
+    return out
+
+
+def _stdlib_b64decode(data: str) -> bytes:
+    return binascii.a2b_base64(data, strict_mode=True)
+
+
+def _pybase64_b64decode(data: str) -> bytes:
+    # pybase64 refuses a few spellings binascii's strict mode takes ("AAAA="); binascii decides those.
+    assert _pybase64 is not None
+    try:
+        out: bytes = _pybase64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return binascii.a2b_base64(data, strict_mode=True)
+    return out
+
+
+def _stdlib_decompressobj(wbits: int) -> Inflater:
+    return zlib.decompressobj(wbits=wbits)
+
+
+def _isal_decompressobj(wbits: int) -> Inflater:
+    assert _isal_zlib is not None
+    inflater: Inflater = _isal_zlib.decompressobj(wbits=wbits)
+    return inflater
+
+
+# The active implementations (rebound by use_accelerators). Callers look them up at call time.
+loads: Callable[[bytes | bytearray | str], Any] = _no_loads
+dumps_row: Callable[[dict[str, Any]], bytes | None] = _no_dumps
+b64decode: Callable[[str], bytes] = _stdlib_b64decode
+fast_decompressobj: Callable[[int], Inflater] | None = None
+INFLATE_ERRORS: tuple[type[BaseException], ...] = (zlib.error,)
+_enabled = False
+
+
+def available() -> tuple[str, ...]:
+    """The accelerators importable here."""
+    return tuple(
+        name for name, module in (("orjson", _orjson), ("isal", _isal_zlib), ("pybase64", _pybase64)) if module
+    )
+
+
+def active() -> tuple[str, ...]:
+    """The accelerators in use now."""
+    return available() if _enabled else ()
+
+
+def use_accelerators(enabled: bool) -> None:
+    """Use every importable accelerator (True) or the standard library only (False)."""
+    global loads, dumps_row, b64decode, fast_decompressobj, INFLATE_ERRORS, _enabled
+    on = _enabled = enabled and bool(available())
+    loads = _orjson_loads if on and _orjson else _no_loads
+    dumps_row = _orjson_dumps if on and _orjson else _no_dumps
+    b64decode = _pybase64_b64decode if on and _pybase64 else _stdlib_b64decode
+    fast_decompressobj = _isal_decompressobj if on and _isal_zlib else None
+    isal_error = getattr(_isal_zlib, "error", None) if on else None
+    INFLATE_ERRORS = (zlib.error, isal_error) if isinstance(isal_error, type) else (zlib.error,)
+
+
+def exact_object(doc: Any, text: str) -> bool:
+    """Whether ``loads``' dict from ``text`` is surely what ``json.loads(text)`` returns."""
+    if type(doc) is not dict:
+        return False
+    if _PLAIN_TYPES.issuperset(map(type, doc.values())):
+        return True
+    if len(text) >= _SHALLOW_CHARS and text.count("{") + text.count("[") >= _SHALLOW_CHARS // 2:
+        return False
+    pending = list(doc.values())
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        if kind is float:
+            if not -_BIG < value < _BIG:
+                return False
+        elif kind is dict:
+            pending.extend(value.values())
+        elif kind is list:
+            pending.extend(value)
+        elif kind not in _PLAIN_TYPES:
+            return False
+    return True
+
+
+use_accelerators(os.environ.get(ENV_SWITCH, "on").strip().lower() not in ("off", "0", "false", "no"))
+
+__all__ = [
+    "ENV_SWITCH",
+    "INFLATE_ERRORS",
+    "Inflater",
+    "active",
+    "available",
+    "b64decode",
+    "dumps_row",
+    "exact_object",
+    "fast_decompressobj",
+    "loads",
+    "use_accelerators",
+]
