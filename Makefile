@@ -107,3 +107,11 @@ $(VENV)/.installed-fast: $(VENV)/.installed
 # A few minutes; BENCH_QUICK=1 for about one.
 bench: $(VENV)/.installed-fast
 	$(PY) -m stream_processor.bench $(if $(BENCH_QUICK),--quick) --out $(BENCH_OUT)
+
+.PHONY: audit
+# Known-vulnerability audit of the pinned dependencies. pip-audit asks PyPI's (or OSV's) vulnerability
+# API, so it needs that service reachable; run it where it is (a workstation, the deploy workflow).
+audit: | $(PY)
+	test -x $(VENV)/tools/audit/bin/pip-audit || { $(PYTHON) -m venv $(VENV)/tools/audit && \
+		$(VENV)/tools/audit/bin/python -m pip install --quiet pip-audit; }
+	$(VENV)/tools/audit/bin/pip-audit --requirement constraints.txt --no-deps --disable-pip --strict

@@ -21,7 +21,7 @@ for v in $versions; do
     "$py" -m venv "$venv"
     "$venv/bin/python" -m pip install --quiet --upgrade pip
     "$venv/bin/python" -m pip install --quiet -c constraints.txt \
-      aws-lambda-powertools aws-kinesis-agg orjson isal pybase64 pytest pytest-timeout hypothesis
+      aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 pytest pytest-timeout hypothesis
     touch "$venv/.installed"
   fi
   echo "lambda-runtimes: python$v ($("$venv/bin/python" -c 'import platform; print(platform.python_version())'))"

@@ -32,6 +32,8 @@ logger = logging.getLogger(__name__)
 # widest spelling a runtime may use (json.dumps defaults), so the estimate is an upper bound.
 _RESPONSE_FRAME: Final = len('{"records": []}')
 _ENTRY_SEPARATOR: Final = len(", ")
+# Record ids come from the event; logs never carry more of one than this (Firehose's are 56 digits).
+_LOGGED_ID_CHARS: Final = 128
 
 
 class Result(StrEnum):
@@ -125,7 +127,11 @@ def run_batch(
             failures[f"{outcome.error_stage}:{outcome.error_code}"] += 1
             logger.warning(
                 "Record failed.",
-                extra={"record_id": outcome.record_id, "stage": outcome.error_stage, "code": outcome.error_code},
+                extra={
+                    "record_id": outcome.record_id[:_LOGGED_ID_CHARS],
+                    "stage": outcome.error_stage,
+                    "code": outcome.error_code,
+                },
             )
     size = _RESPONSE_FRAME + sum(_entry_size(o) for o in outcomes) + _ENTRY_SEPARATOR * max(0, len(outcomes) - 1)
     return BatchOutcome(outcomes, size, failures)
@@ -237,7 +243,9 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
     except RecordError as exc:
         return _failed(record.record_id, exc)
     except Exception as exc:  # the one catch-all: a bug fails this record, not the batch
-        logger.exception("Unexpected error transforming a record.", extra={"record_id": record.record_id})
+        logger.exception(
+            "Unexpected error transforming a record.", extra={"record_id": record.record_id[:_LOGGED_ID_CHARS]}
+        )
         return _failed(record.record_id, RecordError("unexpected", type(exc).__name__))
 
 

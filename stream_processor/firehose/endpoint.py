@@ -69,7 +69,7 @@ class StreamEndpoint:
         self.accept = accept
         self.firehose_streams = firehose_streams
         self.kinesis_streams = kinesis_streams or set()
-        self._server = ThreadingHTTPServer((host, port), _make_handler(self))
+        self._server = _Server((host, port), _make_handler(self))
         self._server.daemon_threads = True
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -208,6 +208,11 @@ class StreamEndpoint:
     def _deliver(self, records: list[AcceptedRecord]) -> None:
         with self._lock:  # keep batches whole and in arrival order for the consumer
             self.accept(records)
+
+
+class _Server(ThreadingHTTPServer):
+    # A deep accept queue: bursts of concurrent producers wait instead of being reset.
+    request_queue_size = 256
 
 
 def _record_data(record: object, limit: int, key: str) -> bytes:
