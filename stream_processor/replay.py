@@ -22,6 +22,7 @@ from stream_processor.errors import ConfigError
 from stream_processor.generate import record_bytes_of
 from stream_processor.pipeline import RunStats
 from stream_processor.progress import Progress
+from stream_processor.settings import DeliverySettings
 from stream_processor.sinks.cloudwatch_logs import CloudWatchLogsSink, LogsEvent, plan_batches
 from stream_processor.sinks.stream_api import OutgoingRecord, StreamApiSink, aggregate_records
 from stream_processor.sources.fixture import SourceRecord, read_fixtures
@@ -46,6 +47,7 @@ class ReplayOptions:
     aggregate: bool = False
     failed_output: Path | None = None
     lake: Path = Path("lake/local")
+    settings: DeliverySettings | None = None  # the twin's delivery stream for ``--to local``
 
 
 @dataclass(slots=True)
@@ -231,7 +233,6 @@ def _to_local(
     import tempfile
 
     from stream_processor.pipeline import LocalFirehose
-    from stream_processor.settings import DeliverySettings
     from transform_lambda.handler import lambda_handler
 
     def records() -> Iterator[SourceRecord]:
@@ -245,7 +246,7 @@ def _to_local(
 
     with tempfile.TemporaryDirectory() as scratch:
         lake = Path(scratch) if options.dry_run else options.lake
-        stats = LocalFirehose(lake, DeliverySettings(), lambda_handler).run(records())
+        stats = LocalFirehose(lake, options.settings or DeliverySettings(), lambda_handler).run(records())
     summary.local_stats = stats
     summary.records_sent = stats.records_in
     summary.events_sent = stats.rows_written

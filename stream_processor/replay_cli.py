@@ -42,6 +42,9 @@ def add_parsers(commands: Any) -> None:
     )
     replay.add_argument("--lake", type=Path, default=Path("lake/local"), help="lake for --to local")
     _aws_arguments(replay)
+    from stream_processor.cli import _delivery_arguments
+
+    _delivery_arguments(replay)
     replay.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     serve = commands.add_parser("serve", help="serve the twin as a Firehose endpoint that fills a lake continuously")
@@ -84,11 +87,13 @@ def _aws_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run_replay_command(args: argparse.Namespace) -> int:
     """``replay``."""
+    from stream_processor.cli import _configure_transform, _settings
     from stream_processor.output import format_summary
     from stream_processor.replay import ReplayOptions, format_replay_summary, run_replay
 
-    _quiet_transform()
+    _configure_transform(args)  # as `run` does: --source-rule, --verbose
     options = ReplayOptions(
+        settings=_settings(args),
         to=args.to,
         rate=args.rate,
         rebase_time=args.rebase_time,

@@ -1,9 +1,10 @@
 """Source stage, live: the local twin served as a Kinesis Data Firehose endpoint (``serve``).
 
 Input: ``PutRecord``/``PutRecordBatch`` calls from unmodified clients (boto3, the AWS CLI) on
-loopback. Output: the twin's buffer -> transform -> Parquet lake, filled continuously with the buffer
-intervals on the wall clock; on SIGINT/SIGTERM the endpoint stops accepting and every accepted record
-is processed and written before exit.
+loopback, and ``CreateDeliveryStream`` to add a stream with its own configuration (prefixes, buffer
+hints, dynamic partitioning, a Kinesis source). Output: the twin's buffer -> transform -> Parquet
+lake, filled continuously with the buffer intervals on the wall clock; on SIGINT/SIGTERM the endpoint
+stops accepting and every accepted record is processed and written before exit.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final, TextIO
@@ -25,6 +26,7 @@ from stream_processor.firehose.invoke import Handler
 from stream_processor.pipeline import LocalFirehose, RunStats
 from stream_processor.settings import DeliverySettings
 from stream_processor.sources.fixture import SourceRecord
+from stream_processor.stream_config import StreamConfigError, settings_from_request
 
 # LocalStack's historical Firehose port: clients configured for it work unchanged.
 DEFAULT_PORT: Final = 4573
@@ -124,16 +126,42 @@ def serve(
     Raises:
         ConfigError: the address cannot be bound or the delivery settings are invalid.
     """
-    firehose = LocalFirehose(lake, settings, handler)
-    live = LiveStream(firehose, lambda: int(time.time() * 1000))
+    clock = lambda: int(time.time() * 1000)  # noqa: E731
     names = streams or {settings.stream_name}
+    lives = {
+        name: LiveStream(LocalFirehose(lake, replace(settings, stream_name=name), handler), clock) for name in names
+    }
+    lock = threading.Lock()
+
+    def accept(accepted: list[AcceptedRecord]) -> None:
+        lives[accepted[0].stream].accept(accepted)
+
+    def create(body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            created = settings_from_request(body, settings)
+            firehose = LocalFirehose(lake, created, handler)
+        except StreamConfigError as exc:
+            raise ApiError(400, exc.error_type, str(exc)) from exc
+        except ConfigError as exc:
+            raise ApiError(400, "InvalidArgumentException", str(exc)) from exc
+        with lock:
+            if created.stream_name in lives:
+                raise ApiError(400, "ResourceInUseException", f"Firehose {created.stream_name} already exists.")
+            live = LiveStream(firehose, clock)
+            live.start()
+            lives[created.stream_name] = live
+            endpoint.firehose_streams.add(created.stream_name)
+        print(f"created delivery stream {created.stream_name} (prefix {created.prefix})", file=out, flush=True)
+        return {"DeliveryStreamARN": created.delivery_stream_arn}
+
     try:
-        endpoint = StreamEndpoint(live.accept, firehose_streams=names, host=host, port=port)
+        endpoint = StreamEndpoint(accept, firehose_streams=set(names), host=host, port=port, create=create)
     except OSError as exc:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
     stop = stop or threading.Event()
     previous = _install_signal_handlers(stop)
-    live.start()
+    for live in lives.values():
+        live.start()
     endpoint.start()
     print(f"serving Firehose on {endpoint.url} (streams: {', '.join(sorted(names))}; lake: {lake})", file=out)
     print(
@@ -146,11 +174,30 @@ def serve(
         while not stop.wait(0.5):
             pass
     finally:
-        stats = live.close()  # refuse first, so nothing is accepted after the final flush
+        with lock:  # refuse first, so nothing is accepted after the final flush
+            closing = list(lives.values())
+        results = [(live.counts, live.close()) for live in closing]
         endpoint.stop()
         for signum, handler_before in previous.items():
             signal.signal(signum, handler_before)
-    return live.counts, stats
+    return _total(results)
+
+
+def _total(results: list[tuple[ServeCounts, RunStats]]) -> tuple[ServeCounts, RunStats]:
+    """The counts of every served stream added up."""
+    counts, stats = ServeCounts(), RunStats()
+    for one_counts, one_stats in results:
+        for name in ServeCounts.__slots__:
+            setattr(counts, name, getattr(counts, name) + getattr(one_counts, name))
+        for name in RunStats.__slots__:
+            value = getattr(one_stats, name)
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                setattr(stats, name, getattr(stats, name) + value)
+            elif isinstance(value, dict):
+                merged = getattr(stats, name)
+                for key, n in value.items():
+                    merged[key] = merged.get(key, 0) + n
+    return counts, stats
 
 
 def _install_signal_handlers(stop: threading.Event) -> dict[int, Any]:

@@ -65,8 +65,10 @@ class StreamEndpoint:
         kinesis_streams: set[str] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        create: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
     ) -> None:
         self.accept = accept
+        self.create = create
         self.firehose_streams = firehose_streams
         self.kinesis_streams = kinesis_streams or set()
         self._server = _Server((host, port), _make_handler(self))
@@ -116,6 +118,8 @@ class StreamEndpoint:
                 return {"DeliveryStreamNames": names, "HasMoreDeliveryStreams": False}
             if operation == "DescribeDeliveryStream":
                 return self._describe(body)
+            if operation == "CreateDeliveryStream" and self.create is not None:
+                return self.create(body)
         elif service == "Kinesis_20131202":
             if operation == "PutRecords":
                 return self._put_records(body)

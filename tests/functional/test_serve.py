@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -151,3 +152,62 @@ def test_serve_aws_cli_put_record_is_accepted(served: tuple[subprocess.Popen[str
     assert "RecordId" in done.stdout
     assert _stop(proc) == 0
     assert sorted(_lake_ids(lake)) == sorted(e["id"] for e in payload["logEvents"])
+
+
+def test_serve_create_delivery_stream_configures_a_stream_of_its_own(served: tuple[Any, str, Path]) -> None:
+    proc, url, lake = served
+    client = boto3.client(
+        "firehose", endpoint_url=url, region_name="us-east-1", config=Config(retries={"max_attempts": 1})
+    )
+    arn = client.create_delivery_stream(
+        DeliveryStreamName="custom",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+            "BucketARN": "arn:aws:s3:::lake",
+            "Prefix": "custom/src=!{partitionKeyFromLambda:src}/dt=!{partitionKeyFromLambda:dt}/"
+            "hour=!{partitionKeyFromLambda:hour}/",
+            "ErrorOutputPrefix": "custom-errors/!{firehose:error-output-type}/",
+            "BufferingHints": {"SizeInMBs": 64, "IntervalInSeconds": 0},
+            "DynamicPartitioningConfiguration": {"Enabled": True},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "Lambda",
+                        "Parameters": [
+                            {
+                                "ParameterName": "LambdaArn",
+                                "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:t",
+                            },
+                            {"ParameterName": "BufferSizeInMBs", "ParameterValue": "0.2"},
+                            {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "0"},
+                        ],
+                    }
+                ],
+            },
+        },
+    )["DeliveryStreamARN"]
+    assert arn.endswith(":deliverystream/custom")
+    assert "custom" in client.list_delivery_streams()["DeliveryStreamNames"]
+    payload = TrafficGenerator(41, control_rate=0).payload()
+    assert (
+        client.put_record_batch(DeliveryStreamName="custom", Records=[{"Data": record_bytes_of(payload)}])[
+            "FailedPutCount"
+        ]
+        == 0
+    )
+    with pytest.raises(client.exceptions.ResourceInUseException):
+        client.create_delivery_stream(DeliveryStreamName="custom")
+    with pytest.raises(client.exceptions.InvalidArgumentException, match="ErrorOutputPrefix"):
+        client.create_delivery_stream(
+            DeliveryStreamName="bad",
+            ExtendedS3DestinationConfiguration={
+                "RoleARN": "arn:aws:iam::123456789012:role/r",
+                "BucketARN": "arn:aws:s3:::b",
+                "Prefix": "p/!{timestamp:yyyy}/",
+            },
+        )
+    _stop(proc)
+    files = list((lake / "custom").rglob("*.parquet"))
+    assert files and all(f.relative_to(lake).parts[1].startswith("src=") for f in files)
+    assert not list((lake / "logs").rglob("*.parquet"))  # the default stream got nothing

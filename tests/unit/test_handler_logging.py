@@ -66,3 +66,14 @@ def test_logging_never_carries_payload_contents(level: str) -> None:
     if level == "INFO":
         assert "Batch transformed." in logs
     assert max(len(line) for line in logs.splitlines()) < 4096  # the 100,000-char record id is cut
+
+
+def test_logging_disabled_metrics_do_not_pile_up_across_invocations(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import FakeLambdaContext, encode_payload, firehose_event
+    from transform_lambda import handler
+
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    event = firehose_event([encode_payload(data_message([(1_763_892_000_000, "m")]))])
+    for _ in range(5):
+        handler.lambda_handler(event, FakeLambdaContext())
+    assert all(len(metric["Value"]) <= 1 for metric in handler.metrics.metric_set.values())
