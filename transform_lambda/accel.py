@@ -104,6 +104,17 @@ def _pybase64_b64decode(data: str) -> bytes:
     return out
 
 
+def _stdlib_b64encode(data: bytes) -> str:
+    return binascii.b2a_base64(data, newline=False).decode("ascii")
+
+
+def _pybase64_b64encode(data: bytes) -> str:
+    # Same alphabet and padding as binascii: byte-identical output.
+    assert _pybase64 is not None
+    out: bytes = _pybase64.b64encode(data)
+    return out.decode("ascii")
+
+
 def _stdlib_decompressobj(wbits: int) -> Inflater:
     return zlib.decompressobj(wbits=wbits)
 
@@ -118,6 +129,7 @@ def _isal_decompressobj(wbits: int) -> Inflater:
 loads: Callable[[bytes | bytearray | str], Any] = _no_loads
 dumps_row: Callable[[dict[str, Any]], bytes | None] = _no_dumps
 b64decode: Callable[[str], bytes] = _stdlib_b64decode
+b64encode: Callable[[bytes], str] = _stdlib_b64encode
 fast_decompressobj: Callable[[int], Inflater] | None = None
 INFLATE_ERRORS: tuple[type[BaseException], ...] = (zlib.error,)
 _enabled = False
@@ -137,11 +149,12 @@ def active() -> tuple[str, ...]:
 
 def use_accelerators(enabled: bool) -> None:
     """Use every importable accelerator (True) or the standard library only (False)."""
-    global loads, dumps_row, b64decode, fast_decompressobj, INFLATE_ERRORS, _enabled
+    global loads, dumps_row, b64decode, b64encode, fast_decompressobj, INFLATE_ERRORS, _enabled
     on = _enabled = enabled and bool(available())
     loads = _orjson_loads if on and _orjson else _no_loads
     dumps_row = _orjson_dumps if on and _orjson else _no_dumps
     b64decode = _pybase64_b64decode if on and _pybase64 else _stdlib_b64decode
+    b64encode = _pybase64_b64encode if on and _pybase64 else _stdlib_b64encode
     fast_decompressobj = _isal_decompressobj if on and _isal_zlib else None
     isal_error = getattr(_isal_zlib, "error", None) if on else None
     INFLATE_ERRORS = (zlib.error, isal_error) if isinstance(isal_error, type) else (zlib.error,)
@@ -180,6 +193,7 @@ __all__ = [
     "active",
     "available",
     "b64decode",
+    "b64encode",
     "dumps_row",
     "exact_object",
     "fast_decompressobj",

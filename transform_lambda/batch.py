@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
+from transform_lambda import accel
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import CONTROL_MESSAGE, decode_record
 from transform_lambda.encode import encode_rows
@@ -23,7 +24,7 @@ from transform_lambda.errors import RecordError
 from transform_lambda.reingest import Reingester, ReingestItem
 from transform_lambda.shape import Row
 from transform_lambda.split import split_record
-from transform_lambda.timefmt import date_hour_from_epoch_ms, iso_from_epoch_ms
+from transform_lambda.timefmt import MAX_EPOCH_MS, MIN_EPOCH_MS, date_hour_from_epoch_ms, iso_from_epoch_ms
 from transform_lambda.transform import transform_payload
 
 logger = logging.getLogger(__name__)
@@ -222,11 +223,11 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
             sources.append(shaped.source)
             for event in payload.log_events:
                 ts = event.timestamp
-                if ts is not None and iso_from_epoch_ms(ts) is not None and (first_ts is None or ts < first_ts):
+                if ts is not None and MIN_EPOCH_MS <= ts <= MAX_EPOCH_MS and (first_ts is None or ts < first_ts):
                     first_ts = ts
         if not sources:
             return RecordOutcome(record.record_id, Result.DROPPED, log_events=events)
-        data = base64.b64encode(encode_rows(rows)).decode("ascii")
+        data = accel.b64encode(encode_rows(rows))
         partition_ms = first_ts if first_ts is not None else _fallback_ms(record.arrival_ms, now_ms)
         dt, hour = date_hour_from_epoch_ms(partition_ms)
         keys = {"src": sources[0], "dt": dt, "hour": hour}

@@ -17,14 +17,20 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
+from transform_lambda.limits import (
+    FIREHOSE_MAX_BATCH_BYTES,
+    FIREHOSE_MAX_RECORD_BYTES,
+    FIREHOSE_MAX_RECORDS,
+    KINESIS_MAX_BATCH_BYTES,
+    KINESIS_MAX_RECORD_BYTES,
+    KINESIS_MAX_RECORDS,
+)
+
 logger = logging.getLogger(__name__)
 
-# PutRecordBatch: 500 records and 4 MiB per call, 1,000 KiB per record (firehose-contract §5).
-# PutRecords: 500 records and 5 MiB per call, 1 MiB per record including the partition key.
-MAX_BATCH_RECORDS: Final = 500
-MAX_BATCH_BYTES: Final = 4 * 1024 * 1024
-FIREHOSE_MAX_RECORD_BYTES: Final = 1000 * 1024
-KINESIS_MAX_RECORD_BYTES: Final = 1024 * 1024
+# One batch fits both APIs: 500 records and the smaller (Firehose's) byte limit.
+MAX_BATCH_RECORDS: Final = min(FIREHOSE_MAX_RECORDS, KINESIS_MAX_RECORDS)
+MAX_BATCH_BYTES: Final = min(FIREHOSE_MAX_BATCH_BYTES, KINESIS_MAX_BATCH_BYTES)
 MAX_ATTEMPTS: Final = 6
 BACKOFF_BASE_S: Final = 0.1
 BACKOFF_CAP_S: Final = 2.0

@@ -17,7 +17,7 @@ from transform_lambda.config import TransformConfig
 from transform_lambda.decode import CONTROL_MESSAGE, LogEvent, Payload, decode_data
 from transform_lambda.encode import encode_rows
 from transform_lambda.errors import RecordError
-from transform_lambda.reingest import FIREHOSE_MAX_RECORD_BYTES
+from transform_lambda.limits import FIREHOSE_MAX_RECORD_BYTES
 from transform_lambda.transform import transform_payload
 
 # CloudWatch Logs compresses subscription payloads with gzip level 6.

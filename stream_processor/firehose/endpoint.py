@@ -20,16 +20,17 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Final
 
+from transform_lambda.limits import (
+    FIREHOSE_MAX_BATCH_BYTES,
+    FIREHOSE_MAX_RECORD_BYTES,
+    FIREHOSE_MAX_RECORDS,
+    KINESIS_MAX_BATCH_BYTES,
+    KINESIS_MAX_RECORD_BYTES,
+    KINESIS_MAX_RECORDS,
+)
+
 logger = logging.getLogger(__name__)
 
-# PutRecordBatch: at most 500 records and 4 MiB per call, 1,000 KiB per record (before base64).
-FIREHOSE_MAX_RECORDS: Final = 500
-FIREHOSE_MAX_BATCH_BYTES: Final = 4 * 1024 * 1024
-FIREHOSE_MAX_RECORD_BYTES: Final = 1000 * 1024
-# PutRecords: at most 500 records and 5 MiB per call, 1 MiB per record (data plus partition key).
-KINESIS_MAX_RECORDS: Final = 500
-KINESIS_MAX_BATCH_BYTES: Final = 5 * 1024 * 1024
-KINESIS_MAX_RECORD_BYTES: Final = 1024 * 1024
 # A request body larger than any valid call is refused before it is read.
 MAX_BODY_BYTES: Final = 16 * 1024 * 1024
 

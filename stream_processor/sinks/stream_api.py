@@ -15,16 +15,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
+from transform_lambda.limits import (
+    FIREHOSE_MAX_BATCH_BYTES,
+    FIREHOSE_MAX_RECORD_BYTES,
+    FIREHOSE_MAX_RECORDS,
+    KINESIS_MAX_BATCH_BYTES,
+    KINESIS_MAX_RECORD_BYTES,
+    KINESIS_MAX_RECORDS,
+)
+
 logger = logging.getLogger(__name__)
 
-# PutRecordBatch: 500 records, 4 MiB per call, 1,000 KiB per record before base64 (firehose-contract §5).
-FIREHOSE_MAX_RECORDS: Final = 500
-FIREHOSE_MAX_BATCH_BYTES: Final = 4 * 1024 * 1024
-FIREHOSE_MAX_RECORD_BYTES: Final = 1000 * 1024
-# PutRecords: 500 records, 5 MiB per call, 1 MiB per record, partition key included (firehose-contract §5).
-KINESIS_MAX_RECORDS: Final = 500
-KINESIS_MAX_BATCH_BYTES: Final = 5 * 1024 * 1024
-KINESIS_MAX_RECORD_BYTES: Final = 1024 * 1024
 MAX_ATTEMPTS: Final = 8
 BACKOFF_BASE_S: Final = 0.1
 BACKOFF_CAP_S: Final = 5.0

@@ -200,3 +200,14 @@ def test_accel_base64_of_real_records_round_trips() -> None:
     data = base64.b64encode(gzip.compress(_payload('{"id":"1","timestamp":5,"message":"m"}'), mtime=0)).decode()
     fast, slow = both(lambda: decode_record(data, 1 << 20))
     assert fast == slow and fast[0] == "ok"
+
+
+def test_accel_b64encode_matches_the_standard_library() -> None:
+    import base64 as stdlib_base64
+    import os as stdlib_os
+
+    from transform_lambda import accel
+
+    for size in (0, 1, 2, 3, 57, 58, 1000, 65_537):
+        data = stdlib_os.urandom(size)
+        assert accel.b64encode(data) == stdlib_base64.b64encode(data).decode("ascii")
