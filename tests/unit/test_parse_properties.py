@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 from typing import Any
 
@@ -33,7 +34,12 @@ from transform_lambda.shape import ENVELOPE_COLUMNS
 from transform_lambda.timefmt import MAX_EPOCH_MS, MIN_EPOCH_MS
 from transform_lambda.transform import transform_payload
 
-BOUNDED = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `make fuzz` raises FUZZ_EXAMPLES; every test run keeps the bounded default.
+BOUNDED = settings(
+    max_examples=max(200, int(os.environ.get("FUZZ_EXAMPLES", "200"))),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 CUSTOM_FORMAT = (
     "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action "
