@@ -8,7 +8,6 @@ under the error prefix, and ``RunStats`` with the counts and the conservation ch
 from __future__ import annotations
 
 import logging
-import os
 import random
 import time
 from collections import deque
@@ -21,7 +20,7 @@ from typing import Any
 from stream_processor.checkpoint import Checkpoint, Progress
 from stream_processor.firehose.buffer import MIB, ProcessorBuffer
 from stream_processor.firehose.convert import convert_record, rows_to_table, table_to_parquet
-from stream_processor.firehose.endpoint import AcceptedRecord, StreamEndpoint
+from stream_processor.firehose.endpoint import AcceptedRecord
 from stream_processor.firehose.error_output import (
     FORMAT_CONVERSION_FAILED,
     PROCESSING_FAILED,
@@ -32,6 +31,7 @@ from stream_processor.firehose.error_output import (
 from stream_processor.firehose.invoke import Handler, Invocation, RecordIds, invoke_transform
 from stream_processor.firehose.kpl import deaggregate_kinesis_record
 from stream_processor.firehose.prefix import PrefixError, evaluate_prefix, object_name, validate_prefixes
+from stream_processor.firehose.reingest_hub import reingestion
 from stream_processor.settings import DeliverySettings
 from stream_processor.sinks.local_dir import LocalDirSink
 from stream_processor.sources.fixture import SourceRecord
@@ -213,31 +213,16 @@ class LocalFirehose:
 
     @contextmanager
     def _reingest_endpoint(self, returned: deque[SourceRecord]) -> Iterator[None]:
-        """Serve the stream's own Firehose (and Kinesis) API on loopback for the transform's
-        re-ingestion, pointing the standard AWS endpoint variables at it for the run."""
+        """Receive the transform's re-ingestion for this stream through the process's loopback
+        Firehose/Kinesis endpoint (shared by every twin stream in the process)."""
         settings = self.settings
 
         def accept(accepted: list[AcceptedRecord]) -> None:
             now = self.clock_ms()
             returned.extend(SourceRecord(a.data, now, f"reingested:{a.service}", a.partition_key) for a in accepted)
 
-        kinesis = {settings.source_kinesis_stream} if settings.source_kinesis_stream else set()
-        endpoint = StreamEndpoint(accept, firehose_streams={settings.stream_name}, kinesis_streams=kinesis).start()
-        overrides = {"AWS_ENDPOINT_URL_FIREHOSE": endpoint.url, "AWS_ENDPOINT_URL_KINESIS": endpoint.url}
-        if not os.environ.get("AWS_ACCESS_KEY_ID"):
-            # Requests never leave this machine; botocore only needs something to sign with.
-            overrides.update(AWS_ACCESS_KEY_ID="local-twin", AWS_SECRET_ACCESS_KEY="local-twin")
-        saved = {key: os.environ.get(key) for key in overrides}
-        os.environ.update(overrides)
-        try:
+        with reingestion(settings.stream_name, settings.source_kinesis_stream, accept):
             yield
-        finally:
-            for key, value in saved.items():
-                if value is None:
-                    os.environ.pop(key, None)
-                else:
-                    os.environ[key] = value
-            endpoint.stop()
 
     def process_batch(self, batch: list[SourceRecord]) -> None:
         """Invoke the transform on one batch and route each record by its result."""
@@ -316,10 +301,10 @@ class LocalFirehose:
         interval_ms = self.settings.s3_buffer_interval_s * 1000
         for key, pending in list(self._objects.items()):
             if now_ms - pending.oldest_arrival_ms >= interval_ms:
-                self._write_object(self._objects.pop(key))
+                self._write_pending_object(key)
         for error_type, errors in list(self._errors.items()):
             if now_ms - errors.oldest_arrival_ms >= interval_ms:
-                self._write_errors(error_type, self._errors.pop(error_type))
+                self._write_pending_errors(error_type)
 
     def close_stream(self) -> RunStats:
         """Process everything buffered or handed back, write every pending object, stop re-ingestion."""
@@ -340,9 +325,19 @@ class LocalFirehose:
     def flush(self) -> None:
         """Write every buffered object (Parquet and error documents)."""
         for key in list(self._objects):
-            self._write_object(self._objects.pop(key))
+            self._write_pending_object(key)
         for error_type in list(self._errors):
-            self._write_errors(error_type, self._errors.pop(error_type))
+            self._write_pending_errors(error_type)
+
+    def _write_pending_object(self, key: tuple[tuple[str, str], ...]) -> None:
+        """Write one buffered object; it leaves the buffer only once it is on disk, so a failed
+        write (a full disk) keeps its rows for the next attempt instead of losing them."""
+        self._write_object(self._objects[key])
+        del self._objects[key]
+
+    def _write_pending_errors(self, error_type: str) -> None:
+        self._write_errors(error_type, self._errors[error_type])
+        del self._errors[error_type]
 
     def _census(self, record: SourceRecord) -> _Census:
         try:
@@ -384,14 +379,14 @@ class LocalFirehose:
         if pending is None:
             pending = self._objects[group] = _PendingObject(keys, record.arrival_ms)
         elif record.arrival_ms - pending.oldest_arrival_ms >= self.settings.s3_buffer_interval_s * 1000:
-            self._write_object(self._objects.pop(group))
+            self._write_pending_object(group)
             pending = self._objects[group] = _PendingObject(keys, record.arrival_ms)
         pending.rows.extend(converted.rows)
         pending.bytes += len(data)
         pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, record.arrival_ms)
         self.stats.records_ok += 1
         if pending.bytes >= self.settings.s3_buffer_size_mb * MIB:
-            self._write_object(self._objects.pop(group))
+            self._write_pending_object(group)
 
     def _fail_batch(self, invocation: Invocation, censuses: list[_Census]) -> None:
         assert invocation.error is not None

@@ -10,6 +10,7 @@ import argparse
 import json
 import logging
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +134,12 @@ def run_serve_command(args: argparse.Namespace) -> int:
         args.lake, settings, lambda_handler, host=args.host, port=args.port, streams=set(args.stream) or None
     )
     print(format_serve_summary(counts, stats), flush=True)
-    return 3 if stats.contract_errors else 0
+    if not stats.conserved:
+        print(
+            "stream-processor: error: log events accepted by serve were not all delivered (see the counts)",
+            file=sys.stderr,
+        )
+    return 3 if stats.contract_errors or not stats.conserved else 0
 
 
 def run_fixtures_command(args: argparse.Namespace) -> int:

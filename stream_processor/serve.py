@@ -9,6 +9,9 @@ stops accepting and every accepted record is processed and written before exit.
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import queue
 import signal
 import sys
@@ -20,7 +23,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any, Final, TextIO
 
-from stream_processor.errors import ConfigError
+from stream_processor.checkpoint import CHECKPOINT_DIR
+from stream_processor.errors import ConfigError, ProcessorError
 from stream_processor.firehose.endpoint import AcceptedRecord, ApiError, StreamEndpoint
 from stream_processor.firehose.invoke import Handler
 from stream_processor.pipeline import LocalFirehose, RunStats
@@ -55,6 +59,8 @@ class LiveStream:
         self._closing = False
         self._worker = threading.Thread(target=self._work, name="serve-worker", daemon=True)
         self._error: BaseException | None = None
+        self.spilled = 0
+        self.spill_path: Path | None = None
 
     def accept(self, accepted: list[AcceptedRecord]) -> None:
         """Endpoint callback: queue a whole call's records; refused (503) once shutdown began.
@@ -80,14 +86,17 @@ class LiveStream:
         """Refuse new calls, process everything accepted, write every buffer.
 
         Raises:
-            RuntimeError: the worker failed (its error is chained).
+            ServeError: the worker failed; accepted records it could not process were spilled to a
+                replayable file (named in the message), or could not even be spilled.
         """
         with self._lock:
             self._closing = True
         self._queue.put(None)
         self._worker.join()
         if self._error is not None:
-            raise RuntimeError("the serve worker failed") from self._error
+            name, error = self.firehose.settings.stream_name, self._error
+            where = f"; {self.spilled} accepted records saved to {self.spill_path}" if self.spilled else ""
+            raise ServeError(f"stream {name} failed: {type(error).__name__}: {error}{where}") from error
         return self.firehose.stats
 
     def _work(self) -> None:
@@ -102,12 +111,55 @@ class LiveStream:
                 if item:
                     self.firehose.put(item)
                 self.firehose.flush_due(self.clock_ms())
+            self.firehose.close_stream()
         except BaseException as exc:  # reported by close(); from now on the endpoint refuses calls
             with self._lock:
                 self._closing = True
             self._error = exc
-        finally:
-            self.firehose.close_stream()
+            with contextlib.suppress(Exception):  # one more try at writing what is buffered
+                self.firehose.close_stream()
+            self._spill_queue()
+
+    def _spill_queue(self) -> None:
+        """Save records accepted (answered 200) but not yet processed, as a Firehose event file
+        that ``replay`` and ``run`` read, so a failed worker loses none of them."""
+        pending: list[SourceRecord] = []
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if item:
+                pending.extend(item)
+        if not pending:
+            return
+        path = self.firehose.sink.root / CHECKPOINT_DIR / f"serve-unprocessed-{self.clock_ms()}.json"
+        event = {
+            "invocationId": "serve-unprocessed",
+            "deliveryStreamArn": self.firehose.settings.delivery_stream_arn,
+            "region": self.firehose.settings.region,
+            "records": [
+                {
+                    "recordId": str(n),
+                    "approximateArrivalTimestamp": r.arrival_ms,
+                    "data": base64.b64encode(r.data).decode(),
+                }
+                for n, r in enumerate(pending)
+            ],
+        }
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(event))
+        self.spilled, self.spill_path = len(pending), path
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+class ServeError(ProcessorError):
+    """A served stream failed; the message says what happened to the records it had accepted."""
+
+    exit_code = 3
 
 
 def serve(
@@ -132,6 +184,7 @@ def serve(
         name: LiveStream(LocalFirehose(lake, replace(settings, stream_name=name), handler), clock) for name in names
     }
     lock = threading.Lock()
+    closing = threading.Event()
 
     def accept(accepted: list[AcceptedRecord]) -> None:
         lives[accepted[0].stream].accept(accepted)
@@ -145,6 +198,8 @@ def serve(
         except ConfigError as exc:
             raise ApiError(400, "InvalidArgumentException", str(exc)) from exc
         with lock:
+            if closing.is_set():
+                raise ApiError(503, "ServiceUnavailableException", "The endpoint is shutting down.")
             if created.stream_name in lives:
                 raise ApiError(400, "ResourceInUseException", f"Firehose {created.stream_name} already exists.")
             live = LiveStream(firehose, clock)
@@ -156,8 +211,8 @@ def serve(
 
     try:
         endpoint = StreamEndpoint(accept, firehose_streams=set(names), host=host, port=port, create=create)
-    except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from exc
+    except (OSError, OverflowError) as exc:
+        raise ConfigError(f"cannot listen on {host}:{port}: {getattr(exc, 'strerror', None) or exc}") from exc
     stop = stop or threading.Event()
     previous = _install_signal_handlers(stop)
     for live in lives.values():
@@ -174,12 +229,22 @@ def serve(
         while not stop.wait(0.5):
             pass
     finally:
-        with lock:  # refuse first, so nothing is accepted after the final flush
-            closing = list(lives.values())
-        results = [(live.counts, live.close()) for live in closing]
+        with lock:  # refuse first (new streams too), so nothing is accepted after the final flush
+            closing.set()
+            to_close = list(lives.values())
+        results: list[tuple[ServeCounts, RunStats]] = []
+        failures: list[ServeError] = []
+        for live in to_close:  # every stream is closed, whatever happened to another
+            try:
+                results.append((live.counts, live.close()))
+            except ServeError as exc:
+                failures.append(exc)
+                results.append((live.counts, live.firehose.stats))
         endpoint.stop()
         for signum, handler_before in previous.items():
             signal.signal(signum, handler_before)
+    if failures:
+        raise ServeError("; ".join(str(f) for f in failures))
     return _total(results)
 
 
@@ -221,4 +286,4 @@ def format_serve_summary(counts: ServeCounts, stats: RunStats) -> str:
     )
 
 
-__all__ = ["DEFAULT_PORT", "LiveStream", "ServeCounts", "format_serve_summary", "serve"]
+__all__ = ["DEFAULT_PORT", "LiveStream", "ServeCounts", "ServeError", "format_serve_summary", "serve"]

@@ -22,6 +22,8 @@ from stream_processor.settings import S3_BUFFER_INTERVAL_S_RANGE, DeliverySettin
 _NAME: Final = re.compile(r"[a-zA-Z0-9_.-]{1,64}")
 # BufferingHints.SizeInMBs 1-128 (64 at least with record format conversion, which the twin always does).
 _S3_SIZE_RANGE: Final = (1, 128)
+# FileExtension: empty or a dot and these characters (API_ExtendedS3DestinationConfiguration).
+_FILE_EXTENSION: Final = re.compile(r"|\.[0-9a-z!\-_.*'()]+")
 
 
 class StreamConfigError(ValueError):
@@ -78,6 +80,10 @@ def _destination(config: dict[str, Any], settings: DeliverySettings) -> Delivery
             if not isinstance(config[key], str):
                 raise StreamConfigError("InvalidArgumentException", f"{key} must be a string.")
             changes[field] = config[key]
+    if "file_extension" in changes and not _FILE_EXTENSION.fullmatch(changes["file_extension"]):
+        raise StreamConfigError(
+            "InvalidArgumentException", "FileExtension must be empty or a dot and [0-9a-z!-_.*'()]."
+        )
     dynamic = config.get("DynamicPartitioningConfiguration")
     if isinstance(dynamic, dict) and "Enabled" in dynamic:
         changes["dynamic_partitioning"] = bool(dynamic["Enabled"])

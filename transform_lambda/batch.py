@@ -154,6 +154,13 @@ def _fit_budget(records: list[Record], outcomes: list[RecordOutcome], config: Tr
         size = _entry_size(outcome) + (_ENTRY_SEPARATOR if index else 0)
         if outcome.result is Result.OK and size > alone_limit:
             outcome = outcomes[index] = _split(index, record, outcome, config, items, alone_limit)
+        elif (
+            outcome.result is Result.OK and size > alone_limit // 4 and (overflowing or used + size + reserve > budget)
+        ):
+            # A big record put back whole could land behind newer records again and again; cut it
+            # into chunks that fit beside others when they come back.
+            overflowing = True
+            outcome = outcomes[index] = _split(index, record, outcome, config, items, alone_limit)
         elif outcome.result is Result.OK and (overflowing or used + size + reserve > budget):
             overflowing = True
             items.append(ReingestItem(index, _raw(record), record.partition_key))

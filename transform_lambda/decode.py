@@ -182,7 +182,7 @@ def _plain_payload(doc: Any) -> Payload | None:
         ts = raw.get("timestamp")
         if type(message) is not str or type(event_id) is not str or type(ts) is not int:
             return None
-        if len(raw) == 3:
+        if len(raw) == 3 and "id" in raw:  # exactly id, timestamp and message
             append(LogEvent(event_id, ts, message))
             continue
         if not _EVENT_KEYS.issuperset(raw):

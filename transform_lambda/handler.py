@@ -7,6 +7,7 @@ line and EMF metrics per invocation (Powertools). Never raises because of bad da
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Mapping
@@ -80,7 +81,11 @@ def read_records(event: object) -> tuple[list[Record], int]:
             unanswerable += 1
             continue
         arrival = raw.get("approximateArrivalTimestamp")
-        arrival_ms = int(arrival) if isinstance(arrival, int | float) and not isinstance(arrival, bool) else None
+        arrival_ms = (
+            int(arrival)
+            if isinstance(arrival, int | float) and not isinstance(arrival, bool) and math.isfinite(arrival)
+            else None
+        )
         metadata = raw.get("kinesisRecordMetadata")
         partition_key = metadata.get("partitionKey") if isinstance(metadata, Mapping) else None
         records.append(

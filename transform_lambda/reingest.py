@@ -34,6 +34,9 @@ MAX_BATCH_BYTES: Final = min(FIREHOSE_MAX_BATCH_BYTES, KINESIS_MAX_BATCH_BYTES)
 MAX_ATTEMPTS: Final = 6
 BACKOFF_BASE_S: Final = 0.1
 BACKOFF_CAP_S: Final = 2.0
+# A call needs at most connect (5 s) + read (20 s) with botocore's own retries kept short; below
+# this much time left, no call is started.
+MIN_SECONDS_FOR_A_CALL: Final = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,8 +67,10 @@ def target_from_event(event: Mapping[str, Any]) -> StreamTarget | None:
     """The stream to re-ingest into: the Kinesis source when there is one, else the delivery stream."""
     for key, service in (("sourceKinesisStreamArn", "kinesis"), ("deliveryStreamArn", "firehose")):
         arn = event.get(key)
-        if isinstance(arn, str) and arn.count(":") >= 5 and "/" in arn:
+        if isinstance(arn, str) and arn.count(":") >= 5:
             parts = arn.split(":", 5)
+            if "/" not in parts[5]:
+                continue
             name = parts[5].split("/", 1)[1]
             if parts[3] and name:
                 return StreamTarget(service, name, parts[3])
@@ -110,6 +115,10 @@ class StreamReingester:
     def _put_with_retries(self, chunk: list[ReingestItem]) -> set[int]:
         pending = chunk
         for attempt in range(1, self.max_attempts + 1):
+            if self.deadline is not None and self.deadline() < MIN_SECONDS_FOR_A_CALL:
+                # Not enough time left for a call: fail these records (Firehose keeps them) rather
+                # than be cut off by the Lambda timeout and have the whole batch retried.
+                break
             try:
                 pending = self._put_once(pending)
             except Exception as exc:  # botocore already retried the call; count it as one attempt
@@ -154,7 +163,7 @@ class StreamReingester:
             import boto3
             from botocore.config import Config
 
-            config = Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=5, read_timeout=20)
+            config = Config(retries={"mode": "standard", "max_attempts": 1}, connect_timeout=5, read_timeout=20)
             if self.target.service == "firehose":
                 self._client = boto3.client("firehose", region_name=self.target.region, config=config)
             else:

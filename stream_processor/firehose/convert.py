@@ -41,6 +41,8 @@ _ISO_T: Final = re.compile(r"(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\
 _ISO_SPACE: Final = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2}) (\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?")
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 MALFORMED: Final = "DataFormatConversion.MalformedData"
+# What the Parquet writer can hold as INT96 from milliseconds: 1677-09-22 to 9999-12-31.
+_EPOCH_MS_RANGE: Final = (-9_223_372_036_854, 253_402_300_799_999)
 # yyyy-MM-ddTHH:mm:ss -> epoch seconds, for the timestamps already read once (rows of a batch share
 # a few seconds); bounded.
 _SECONDS: dict[str, int] = {}
@@ -105,7 +107,9 @@ def _boolean(v: object) -> object:
 
 def _timestamp(v: object) -> object:
     if isinstance(v, int) and not isinstance(v, bool):
-        return v  # epoch milliseconds
+        if _EPOCH_MS_RANGE[0] <= v <= _EPOCH_MS_RANGE[1]:
+            return v  # epoch milliseconds
+        raise _Misfit("epoch milliseconds out of the timestamp range")
     if isinstance(v, str):
         # The transform's spelling, yyyy-MM-ddTHH:mm:ss.SSSZ, by the second (seen before) + millis.
         if len(v) == 24 and v[19] == "." and v[23] == "Z" and v[20:23].isdecimal():
@@ -216,8 +220,9 @@ def _convert_doc(doc: dict[str, object]) -> tuple[dict[str, object] | None, int]
         if type(value) is str and key in _STRING_COLUMNS:
             row[key] = value
             continue
-        # OpenX JSON SerDe matches keys case-insensitively by default.
-        name = key if key in _COLUMN_CHECKS else key.lower()
+        # The stream is deployed with the OpenX SerDe's CaseInsensitive off (infra/pipeline.yaml):
+        # keys match column names exactly.
+        name = key
         check = _COLUMN_CHECKS.get(name)
         if check is None:
             unknown += 1

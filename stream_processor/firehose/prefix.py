@@ -124,8 +124,12 @@ def _expressions(prefix: str, what: str) -> list[_Expression]:
             raise ConfigError(f"{what}: unknown namespace {e.namespace!r}")
         if e.namespace == "firehose" and e.value not in ("random-string", "error-output-type"):
             raise ConfigError(f"{what}: unknown firehose expression {e.value!r}")
-        if e.namespace == "timestamp" and not e.value:
-            raise ConfigError(f"{what}: empty timestamp pattern")
+        if e.namespace == "timestamp":
+            if not e.value:
+                raise ConfigError(f"{what}: empty timestamp pattern")
+            format_java_datetime(datetime(2000, 1, 1, tzinfo=UTC), e.value)  # refuses unsupported letters now
+    if ".." in prefix.split("/"):
+        raise ConfigError(f"{what} must not contain a '..' path segment")
     return found
 
 

@@ -34,7 +34,8 @@ class LocalDirSink:
         if root not in target.parents:
             raise SinkError(f"key {key!r} escapes the lake directory")
         # The temporary name neither starts like nor ends like a data file, so no reader globs it.
-        temp = target.with_name(f"{TEMP_PREFIX}{uuid.uuid4().hex}-{target.name}.partial")
+        # The writer's pid in the name lets a later start remove only what crashed writers left.
+        temp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}-{target.name}.partial")
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(temp, "wb") as handle:
@@ -48,13 +49,28 @@ class LocalDirSink:
         return target
 
     def clean_temporary_files(self) -> int:
-        """Remove temporary files a crashed writer left behind; returns how many."""
+        """Remove temporary files that writers no longer running left behind (a crash); files of a
+        live writer in this lake (``serve``, another run) are left alone. Returns how many."""
         removed = 0
         if self.root.is_dir():
-            for temp in self.root.rglob(f"{TEMP_PREFIX}*"):
-                temp.unlink(missing_ok=True)
-                removed += 1
+            for temp in self.root.rglob(f"{TEMP_PREFIX}*.partial"):
+                pid = temp.name[len(TEMP_PREFIX) :].split("-", 1)[0]
+                if pid.isdigit() and not _running(int(pid)):
+                    temp.unlink(missing_ok=True)
+                    removed += 1
         return removed
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, owned by someone else
+        return True
+    return True
 
 
 __all__ = ["TEMP_PREFIX", "LocalDirSink"]

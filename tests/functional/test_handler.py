@@ -169,3 +169,38 @@ def test_handler_conformance_payloads_become_rows(name: str) -> None:
     assert entry["result"] == "Ok"
     raw = json.loads(__import__("zlib").decompress(base64.b64decode(data), 47))
     assert [r["event_id"] for r in decode_rows(entry)] == [e["id"] for e in raw["logEvents"]]
+
+
+def test_handler_non_finite_arrival_and_odd_arns_do_not_raise() -> None:
+    event = firehose_event([encode_payload(data_message([(1_763_892_900_000, "m")]))] * 2)
+    event["records"][0]["approximateArrivalTimestamp"] = float("nan")
+    event["records"][1]["approximateArrivalTimestamp"] = float("inf")
+    event["deliveryStreamArn"] = "arn/x:aws:firehose:us-east-1:1:deliverystream"
+    assert [e["result"] for e in call(event)["records"]] == ["Ok", "Ok"]
+
+
+def test_handler_event_without_id_keeps_extracted_fields_with_and_without_accelerators() -> None:
+    from transform_lambda import accel
+
+    payload = data_message(
+        [
+            {
+                "timestamp": 1_763_892_900_000,
+                "message": "hello",
+                "extractedFields": {"@aws.account": "999999999999", "k": "v"},
+            }
+        ]
+    )
+    event = firehose_event([encode_payload(payload)])
+    rows = []
+    for enabled in (False, True):
+        accel.use_accelerators(enabled)
+        try:
+            rows.append(decode_rows(call(event)["records"][0]))
+        finally:
+            accel.use_accelerators(True)
+    assert rows[0] == rows[1]
+    assert rows[0][0]["account_id"] == "999999999999" and rows[0][0]["fields"] == {
+        "@aws.account": "999999999999",
+        "k": "v",
+    }

@@ -232,3 +232,23 @@ def test_reingest_without_a_stream_in_the_event_keeps_records_as_failed(monkeypa
     del event["deliveryStreamArn"]
     results = [e["result"] for e in lambda_handler(event, CTX)["records"]]
     assert results[0] == "Ok" and "ProcessingFailed" in results and "Dropped" not in results
+
+
+def test_reingest_big_record_past_the_budget_is_split_not_bounced_whole(
+    firehose_stream: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STREAM_PROCESSOR_RESPONSE_BUDGET_BYTES", "200000")
+    small = [encode_payload(data_message([(1_763_892_000_000 + i, "s" * 300)] * 20)) for i in range(12)]
+    big_events = [(1_763_892_000_000 + i, f"big {i} " + "b" * 400) for i in range(150)]
+    big = data_message(big_events)
+    response = lambda_handler(event_of([*small, encode_payload(big)]), CTX)
+    assert len(json.dumps(response)) <= 200_000
+    assert response["records"][-1] == {"recordId": f"rec-{len(small):05d}", "result": "Dropped"}
+    s3 = boto3.client("s3", region_name="us-east-1")
+    bodies = [
+        s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]
+    ]
+    chunks = [p for body in bodies for p in decode_data(body, MAX_DECOMPRESSED_BYTES)]
+    big_chunks = [c for c in chunks if c.log_events and c.log_events[0].message.startswith("big")]
+    assert len(big_chunks) > 1  # cut into pieces that fit beside others when they come back
+    assert [e.id for c in big_chunks for e in c.log_events] == [e["id"] for e in big["logEvents"]]

@@ -54,11 +54,12 @@ def test_convert_rows_become_parquet_with_int96_timestamps() -> None:
     assert table.column("duration_ms").to_pylist() == [None, 2.0]
 
 
-def test_convert_unknown_keys_are_dropped_and_counted_and_keys_match_case_insensitively() -> None:
-    record = convert_record(ndjson({"MESSAGE": "m", "extra": 1, "other": "x"}))
+def test_convert_unknown_keys_are_dropped_and_counted_and_keys_match_exactly() -> None:
+    # Deployed with OpenX CaseInsensitive off: "MESSAGE" is not the message column.
+    record = convert_record(ndjson({"MESSAGE": "m", "message": "n", "extra": 1, "other": "x"}))
     assert record.error is None
-    assert record.rows == [{"message": "m"}]
-    assert record.unknown_keys == 2
+    assert record.rows == [{"message": "n"}]
+    assert record.unknown_keys == 3
 
 
 @pytest.mark.parametrize(

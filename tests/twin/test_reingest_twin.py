@@ -91,3 +91,33 @@ def test_twin_direct_put_passes_kpl_records_to_the_transform_whole(tmp_path: Pat
     )
     assert stats.kpl_user_records == 0 and stats.records_in == 1  # the transform de-aggregated it itself
     assert stats.rows_written == 3 and stats.conserved
+
+
+def test_twin_two_streams_in_one_process_share_reingestion(tmp_path: Path) -> None:
+    import os
+
+    first, first_ids = generated(1_500_000, seed=15)
+    second, second_ids = generated(1_500_000, seed=16)
+    a = LocalFirehose(
+        tmp_path / "a",
+        DeliverySettings(stream_name="alpha", processor_buffer_size_mb=3.0),
+        lambda_handler,
+        clock_ms=lambda: CLOCK,
+    )
+    b = LocalFirehose(
+        tmp_path / "b",
+        DeliverySettings(stream_name="beta", processor_buffer_size_mb=3.0),
+        lambda_handler,
+        clock_ms=lambda: CLOCK,
+    )
+    before = os.environ.get("AWS_ENDPOINT_URL_FIREHOSE")
+    a.open_stream()
+    b.open_stream()
+    a.put(first)
+    b.put(second)
+    stats_a, stats_b = a.close_stream(), b.close_stream()
+    assert os.environ.get("AWS_ENDPOINT_URL_FIREHOSE") == before
+    for stats in (stats_a, stats_b):
+        assert stats.reingested_records_in > 0 and stats.records_failed == 0 and stats.conserved
+    assert Counter(lake_ids(tmp_path / "a")) == Counter(first_ids)
+    assert Counter(lake_ids(tmp_path / "b")) == Counter(second_ids)
