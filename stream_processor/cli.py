@@ -301,6 +301,8 @@ def _redrive(args: argparse.Namespace) -> int:
             ("-- what the current transform makes of them (nothing written)\n" if args.dry_run else "")
             + format_summary(stats)
         )
+    if stats is not None and not args.dry_run and (stats.contract_errors or not stats.conserved):
+        raise ContractError("Conservation", "redriven log events were not all delivered (see the counts)")
     return 1 if report.not_sent else 0
 
 
