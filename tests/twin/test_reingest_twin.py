@@ -35,7 +35,7 @@ def lake_ids(lake: Path) -> list[str]:
 
 
 def test_twin_reingested_records_come_back_and_land_once(tmp_path: Path) -> None:
-    records, ids = generated(2_500_000, seed=11)
+    records, ids = generated(5_500_000, seed=11)
     settings = DeliverySettings(processor_buffer_size_mb=3.0)
     stats = LocalFirehose(tmp_path, settings, lambda_handler, clock_ms=lambda: CLOCK).run(records)
     assert stats.reingested_records_in > 0 and stats.events_handed_back == stats.reingested_events_in
