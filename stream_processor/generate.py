@@ -116,20 +116,7 @@ class TrafficGenerator:
         """One payload: a rare CONTROL_MESSAGE, else 20-100 events of one source."""
         r = self.rng
         if r.random() < self.control_rate:
-            return {
-                "messageType": "CONTROL_MESSAGE",
-                "owner": "CloudwatchLogs",
-                "logGroup": "",
-                "logStream": "",
-                "subscriptionFilters": [],
-                "logEvents": [
-                    {
-                        "id": "",
-                        "timestamp": self.now,
-                        "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose.",
-                    }
-                ],
-            }
+            return control_message(self.now)
         source = r.choices(list(self.mix), weights=list(self.mix.values()))[0]
         n = r.randrange(20, 101) if at_most is None else max(1, min(at_most, r.randrange(20, 101)))
         group, stream, messages = getattr(self, f"_{source}")(n)
@@ -349,9 +336,28 @@ class TrafficGenerator:
         )
 
 
+def control_message(timestamp_ms: int) -> dict[str, Any]:
+    """The CONTROL_MESSAGE CloudWatch Logs sends to check a Firehose destination (firehose-contract
+    §1.3: owner ``CloudwatchLogs``, empty group, stream and event id)."""
+    return {
+        "messageType": "CONTROL_MESSAGE",
+        "owner": "CloudwatchLogs",
+        "logGroup": "",
+        "logStream": "",
+        "subscriptionFilters": [],
+        "logEvents": [
+            {
+                "id": "",
+                "timestamp": timestamp_ms,
+                "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose.",
+            }
+        ],
+    }
+
+
 def record_bytes_of(payload: Mapping[str, Any]) -> bytes:
     """A payload as CloudWatch Logs delivers it: compact JSON, gzip level 6 (mtime 0 for reproducibility)."""
     return gzip.compress(json.dumps(payload, separators=(",", ":")).encode(), compresslevel=6, mtime=0)
 
 
-__all__ = ["DEFAULT_MIX", "SOURCES", "TrafficGenerator", "parse_mix", "record_bytes_of"]
+__all__ = ["DEFAULT_MIX", "SOURCES", "TrafficGenerator", "control_message", "parse_mix", "record_bytes_of"]

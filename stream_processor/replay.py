@@ -29,6 +29,7 @@ from stream_processor.sources.fixture import SourceRecord, read_fixtures
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
 from transform_lambda.decode import DATA_MESSAGE, Payload, decode_data
 from transform_lambda.errors import DecodeError
+from transform_lambda.split import payload_document
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,30 +140,9 @@ def rebased(items: list[Prepared], now_ms: int) -> list[Prepared]:
             )
             for p in item.payloads
         )
-        data = b"".join(record_bytes_of(payload_dict(p)) for p in payloads)
+        data = b"".join(record_bytes_of(payload_document(p)) for p in payloads)
         out.append(Prepared(replace(item.record, data=data), payloads, item.events))
     return out
-
-
-def payload_dict(payload: Payload) -> dict[str, Any]:
-    """A decoded payload back in its wire shape."""
-    events: list[dict[str, Any]] = []
-    for e in payload.log_events:
-        event: dict[str, Any] = {"id": e.id, "timestamp": e.timestamp, "message": e.message}
-        if e.extracted_fields:
-            event["extractedFields"] = e.extracted_fields
-        events.append(event)
-    doc: dict[str, Any] = {
-        "messageType": payload.message_type,
-        "owner": payload.owner,
-        "logGroup": payload.log_group,
-        "logStream": payload.log_stream,
-        "subscriptionFilters": list(payload.subscription_filters),
-        "logEvents": events,
-    }
-    if payload.policy_level is not None:
-        doc["policyLevel"] = payload.policy_level
-    return doc
 
 
 class _Pacer:
@@ -322,7 +302,7 @@ def _to_logs(
             summary.events_not_sent += len(rejected)
             summary.reasons.update(reason for _, reason in rejected)
             if rejected:
-                back = {**payload_dict(payload), "logGroup": group, "logStream": stream}
+                back = {**payload_document(payload), "logGroup": group, "logStream": stream}
                 back["logEvents"] = [{"id": "", "timestamp": e.timestamp, "message": e.message} for e, _ in rejected]
                 not_sent.append(record_bytes_of(back))
         summary.records_sent += 1 if item.payloads else 0
@@ -389,7 +369,6 @@ __all__ = [
     "ReplaySummary",
     "format_replay_summary",
     "parse_target",
-    "payload_dict",
     "prepare",
     "rebased",
     "run_replay",

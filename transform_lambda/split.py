@@ -62,14 +62,17 @@ def _spans(sizes: list[int], target: int, max_event: int) -> Iterator[tuple[int,
 
 
 def _payload_chunks(payload: Payload, events: tuple[LogEvent, ...]) -> list[bytes]:
-    body = gzip.compress(json.dumps(_envelope(payload, events), separators=(",", ":")).encode(), _GZIP_LEVEL)
+    body = gzip.compress(json.dumps(payload_document(payload, events), separators=(",", ":")).encode(), _GZIP_LEVEL)
     if len(body) <= FIREHOSE_MAX_RECORD_BYTES or len(events) == 1:
         return [body]
     half = len(events) // 2  # still over a record's size limit: halve until each part fits
     return _payload_chunks(payload, events[:half]) + _payload_chunks(payload, events[half:])
 
 
-def _envelope(payload: Payload, events: tuple[LogEvent, ...]) -> dict[str, Any]:
+def payload_document(payload: Payload, events: tuple[LogEvent, ...] | None = None) -> dict[str, Any]:
+    """A decoded payload (with all its events, or ``events``) back in its wire shape."""
+    if events is None:
+        events = payload.log_events
     doc: dict[str, Any] = {
         "messageType": payload.message_type,
         "owner": payload.owner,
@@ -94,4 +97,4 @@ def _b64_len(n: int) -> int:
     return (n + 2) // 3 * 4
 
 
-__all__ = ["split_record"]
+__all__ = ["payload_document", "split_record"]
