@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from stream_processor.generate import control_message as cloudwatch_control_message
+
 # The transform's Powertools output is not what these tests look at; keep it quiet and offline.
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
@@ -75,20 +77,7 @@ def data_message(
 
 
 def control_message() -> dict[str, Any]:
-    return {
-        "messageType": "CONTROL_MESSAGE",
-        "owner": "CloudwatchLogs",
-        "logGroup": "",
-        "logStream": "",
-        "subscriptionFilters": [],
-        "logEvents": [
-            {
-                "id": "",
-                "timestamp": 1600110003794,
-                "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose.",
-            }
-        ],
-    }
+    return cloudwatch_control_message(1600110003794)
 
 
 def firehose_event(datas: Sequence[str | Any], *, arrival_ms: int = 1_763_900_000_000) -> dict[str, Any]:
@@ -108,6 +97,28 @@ def decode_rows(entry: dict[str, Any]) -> list[dict[str, Any]]:
     text = base64.b64decode(entry["data"]).decode()
     # NDJSON lines end at "\n" only (str.splitlines would also split inside strings at U+2028).
     return [json.loads(line) for line in text.split("\n") if line]
+
+
+def create_firehose_to_s3(stream: str, bucket: str, prefix: str | None = "raw/") -> None:
+    """A bucket and a Direct PUT Firehose stream delivering into it, on the moto server (``aws_env``)."""
+    import boto3
+
+    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=bucket)
+    destination = {"RoleARN": "arn:aws:iam::123456789012:role/firehose", "BucketARN": f"arn:aws:s3:::{bucket}"}
+    if prefix is not None:
+        destination["Prefix"] = prefix
+    boto3.client("firehose", region_name="us-east-1").create_delivery_stream(
+        DeliveryStreamName=stream, DeliveryStreamType="DirectPut", ExtendedS3DestinationConfiguration=destination
+    )
+
+
+def delivered_bodies(bucket: str) -> list[bytes]:
+    """The objects moto's Firehose wrote to a bucket (each one the records of a call, concatenated)."""
+    import boto3
+
+    s3 = boto3.client("s3", region_name="us-east-1")
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return [s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from stream_processor.query import run_query
 from stream_processor.redrive import LocalErrorStore, S3ErrorStore, run_redrive
 from stream_processor.settings import DeliverySettings
 from stream_processor.sources.fixture import SourceRecord
-from tests.conftest import data_message
+from tests.conftest import create_firehose_to_s3, data_message, delivered_bodies
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
 from transform_lambda.decode import decode_data
 from transform_lambda.handler import lambda_handler
@@ -120,23 +120,18 @@ def test_redrive_from_s3_into_a_firehose_stream(aws_env: str, failed_lake: tuple
     lake, ps = failed_lake
     s3 = boto3.client("s3", region_name="us-east-1")
     s3.create_bucket(Bucket="errors-bucket")
-    s3.create_bucket(Bucket="delivery-bucket")
+    create_firehose_to_s3("redrive-target", "delivery-bucket", prefix=None)
     for path in (lake / "errors").rglob("stream-processor-*"):
         s3.put_object(Bucket="errors-bucket", Key=f"errors/{path.relative_to(lake / 'errors')}", Body=path.read_bytes())
-    boto3.client("firehose", region_name="us-east-1").create_delivery_stream(
-        DeliveryStreamName="redrive-target",
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": "arn:aws:iam::123456789012:role/r",
-            "BucketARN": "arn:aws:s3:::delivery-bucket",
-        },
-    )
     store = S3ErrorStore("s3://errors-bucket/errors/", s3)
     report, _ = run_redrive(store, to="firehose:redrive-target", lake=lake, settings=SETTINGS, region="us-east-1")
     assert report.redriven == 6 and report.not_sent == 0
-    delivered: list[str] = []
-    for obj in s3.list_objects_v2(Bucket="delivery-bucket")["Contents"]:
-        body = s3.get_object(Bucket="delivery-bucket", Key=obj["Key"])["Body"].read()
-        delivered += [e.id for p in decode_data(body, MAX_DECOMPRESSED_BYTES) for e in p.log_events]
+    delivered = [
+        e.id
+        for body in delivered_bodies("delivery-bucket")
+        for p in decode_data(body, MAX_DECOMPRESSED_BYTES)
+        for e in p.log_events
+    ]
     assert Counter(delivered) == Counter(all_ids(ps))
     again, _ = run_redrive(store, to="firehose:redrive-target", lake=lake, settings=SETTINGS, region="us-east-1")
     assert again.already_redriven == 6 and again.redriven == 0

@@ -15,7 +15,14 @@ import boto3
 import pytest
 
 from stream_processor.generate import TrafficGenerator, record_bytes_of
-from tests.conftest import FakeLambdaContext, data_message, decode_rows, encode_payload
+from tests.conftest import (
+    FakeLambdaContext,
+    create_firehose_to_s3,
+    data_message,
+    decode_rows,
+    delivered_bodies,
+    encode_payload,
+)
 from tests.faults import FaultProxy
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES, RESPONSE_BUDGET_BYTES
 from transform_lambda.decode import DATA_MESSAGE, decode_data
@@ -29,17 +36,7 @@ CTX = FakeLambdaContext()
 
 @pytest.fixture
 def firehose_stream(aws_env: str) -> Iterator[str]:
-    s3 = boto3.client("s3", region_name="us-east-1")
-    s3.create_bucket(Bucket=BUCKET)
-    boto3.client("firehose", region_name="us-east-1").create_delivery_stream(
-        DeliveryStreamName=STREAM,
-        DeliveryStreamType="DirectPut",
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
-            "BucketARN": f"arn:aws:s3:::{BUCKET}",
-            "Prefix": "raw/",
-        },
-    )
+    create_firehose_to_s3(STREAM, BUCKET)
     yield aws_env
 
 
@@ -87,13 +84,12 @@ def generated(request_bytes: int, seed: int = 2) -> tuple[list[str], list[str]]:
 
 def delivered_event_ids() -> list[str]:
     """Event ids in everything moto's Firehose wrote to S3 (each object = concatenated records)."""
-    s3 = boto3.client("s3", region_name="us-east-1")
-    ids: list[str] = []
-    for obj in s3.list_objects_v2(Bucket=BUCKET).get("Contents", []):
-        body = s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read()
-        for payload in decode_data(body, MAX_DECOMPRESSED_BYTES):
-            ids += [e.id for e in payload.log_events]
-    return ids
+    return [
+        e.id
+        for body in delivered_bodies(BUCKET)
+        for p in decode_data(body, MAX_DECOMPRESSED_BYTES)
+        for e in p.log_events
+    ]
 
 
 def ok_row_event_ids(response: dict[str, Any]) -> list[str]:
@@ -181,10 +177,7 @@ def test_reingest_record_too_big_alone_is_split_at_event_boundaries(
     response = lambda_handler(event_of([encode_payload(payload)]), CTX)
     (entry,) = response["records"]
     assert entry == {"recordId": "rec-00000", "result": "Dropped"}
-    s3 = boto3.client("s3", region_name="us-east-1")
-    chunks = []
-    for obj in s3.list_objects_v2(Bucket=BUCKET)["Contents"]:
-        chunks += decode_data(s3.get_object(Bucket=BUCKET, Key=obj["Key"])["Body"].read(), MAX_DECOMPRESSED_BYTES)
+    chunks = [c for body in delivered_bodies(BUCKET) for c in decode_data(body, MAX_DECOMPRESSED_BYTES)]
     assert len(chunks) > 1
     assert [e.id for c in chunks for e in c.log_events] == [e["id"] for e in payload["logEvents"]]
     for chunk in chunks:  # same envelope, and each chunk now fits a response of that budget
@@ -244,11 +237,7 @@ def test_reingest_big_record_past_the_budget_is_split_not_bounced_whole(
     response = lambda_handler(event_of([*small, encode_payload(big)]), CTX)
     assert len(json.dumps(response)) <= 200_000
     assert response["records"][-1] == {"recordId": f"rec-{len(small):05d}", "result": "Dropped"}
-    s3 = boto3.client("s3", region_name="us-east-1")
-    bodies = [
-        s3.get_object(Bucket=BUCKET, Key=o["Key"])["Body"].read() for o in s3.list_objects_v2(Bucket=BUCKET)["Contents"]
-    ]
-    chunks = [p for body in bodies for p in decode_data(body, MAX_DECOMPRESSED_BYTES)]
+    chunks = [p for body in delivered_bodies(BUCKET) for p in decode_data(body, MAX_DECOMPRESSED_BYTES)]
     big_chunks = [c for c in chunks if c.log_events and c.log_events[0].message.startswith("big")]
     assert len(big_chunks) > 1  # cut into pieces that fit beside others when they come back
     assert [e.id for c in big_chunks for e in c.log_events] == [e["id"] for e in big["logEvents"]]

@@ -17,6 +17,7 @@ from stream_processor.firehose.kpl import deaggregate_kinesis_record
 from stream_processor.fixture_commands import generate_fixtures
 from stream_processor.sinks.stream_api import OutgoingRecord, StreamApiSink
 from stream_processor.sources.fixture import SourceRecord, read_fixtures
+from tests.conftest import create_firehose_to_s3, delivered_bodies
 from tests.faults import FaultProxy
 from transform_lambda.decode import DATA_MESSAGE, decode_data
 
@@ -43,23 +44,8 @@ def fixtures_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def firehose_to_s3(aws_env: str) -> Iterator[str]:
-    boto3.client("s3", region_name="us-east-1").create_bucket(Bucket=BUCKET)
-    boto3.client("firehose", region_name="us-east-1").create_delivery_stream(
-        DeliveryStreamName=STREAM,
-        DeliveryStreamType="DirectPut",
-        ExtendedS3DestinationConfiguration={
-            "RoleARN": f"arn:aws:iam::{ACCOUNT}:role/firehose",
-            "BucketARN": f"arn:aws:s3:::{BUCKET}",
-            "Prefix": "raw/",
-        },
-    )
+    create_firehose_to_s3(STREAM, BUCKET)
     yield aws_env
-
-
-def _s3_bodies() -> list[bytes]:
-    s3 = boto3.client("s3", region_name="us-east-1")
-    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])]
-    return [s3.get_object(Bucket=BUCKET, Key=k)["Body"].read() for k in keys]
 
 
 def _inputs(path: Path) -> list[bytes]:
@@ -74,7 +60,7 @@ def test_replay_firehose_partial_failures_delivers_every_record_once(
         code = main(["replay", str(fixtures_dir), "--to", f"firehose:{STREAM}", "--endpoint-url", proxy.url])
     assert code == 0
     assert proxy.failed_entries > 0
-    assert sorted(_data_events(_s3_bodies())) == sorted(_data_events(_inputs(fixtures_dir)))
+    assert sorted(_data_events(delivered_bodies(BUCKET))) == sorted(_data_events(_inputs(fixtures_dir)))
 
 
 def test_replay_firehose_oversized_record_is_reported_to_a_replayable_file(
@@ -86,7 +72,7 @@ def test_replay_firehose_oversized_record_is_reported_to_a_replayable_file(
     assert code == 1
     assert "not sent (too_large): 1" in capsys.readouterr().out
     assert [len(d) for d in _inputs(failed)] == [1100 * 1024]
-    assert len(_s3_bodies()) == 1  # the 35 other records went in one call
+    assert len(delivered_bodies(BUCKET)) == 1  # the 35 other records went in one call
 
 
 def test_replay_stream_sink_persistent_failure_returns_the_records() -> None:
@@ -146,7 +132,7 @@ def test_replay_logs_rebased_events_reach_firehose_through_the_subscription(
 ) -> None:
     code = main(["replay", str(fixtures_dir), "--to", f"logs:{subscribed_group}", "--create", "--rebase-time"])
     assert code == 0
-    delivered = _data_events(_s3_bodies())
+    delivered = _data_events(delivered_bodies(BUCKET))
     assert sorted(delivered) == sorted(_data_events(_inputs(fixtures_dir)))
 
 
@@ -157,10 +143,10 @@ def test_replay_logs_old_events_are_skipped_and_written_for_replay(
     code = main(["replay", str(fixtures_dir), "--to", f"logs:{subscribed_group}:fixed", "--failed-output", str(failed)])
     assert code == 1  # the generated traffic is from 2025-11-23: older than 14 days
     assert "not sent (too_old): 1,500" in capsys.readouterr().out
-    assert _s3_bodies() == []
+    assert delivered_bodies(BUCKET) == []
     # The file is a fixture: replaying it rebased sends everything.
     assert main(["replay", str(failed), "--to", f"logs:{subscribed_group}:fixed", "--create", "--rebase-time"]) == 0
-    messages = sorted(m for _, m in _data_events(_s3_bodies()))
+    messages = sorted(m for _, m in _data_events(delivered_bodies(BUCKET)))
     assert messages == sorted(m for _, m in _data_events(_inputs(fixtures_dir)))
 
 
