@@ -24,6 +24,7 @@ _BIG: Final = float(2**63)
 _PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
 # What a row's values may be (schema.ColumnValue; a dict is the ``fields`` map of strings).
 _ROW_TYPES: Final = frozenset({str, int, float, dict, type(None)})
+_ROW_TYPES_BUT_FLOAT: Final = _ROW_TYPES - {float}
 # json.loads fails with RecursionError near 1000 levels of nesting, orjson only past 1024. Nesting
 # needs two characters a level, so shorter texts cannot reach the difference.
 _SHALLOW_CHARS: Final = 1000
@@ -76,10 +77,10 @@ def _orjson_dumps(row: dict[str, Any]) -> bytes | None:
     json's except for floats: orjson writes 1e-05 as 0.00001, 1e-07 as 1e-7 and NaN as null (json
     refuses it). Rows with such floats, or values of other kinds, are left to json."""
     assert _orjson is not None
-    kinds = set(map(type, row.values()))
-    if not _ROW_TYPES.issuperset(kinds):
-        return None
-    if float in kinds:
+    if not _ROW_TYPES_BUT_FLOAT.issuperset(map(type, row.values())):  # most rows: one pass, no set
+        kinds = set(map(type, row.values()))
+        if not _ROW_TYPES.issuperset(kinds):
+            return None
         for value in row.values():
             if type(value) is float and not (value == 0.0 or 1e-4 <= abs(value) < math.inf):
                 return None

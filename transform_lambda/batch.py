@@ -33,6 +33,12 @@ logger = logging.getLogger(__name__)
 # widest spelling a runtime may use (json.dumps defaults), so the estimate is an upper bound.
 _RESPONSE_FRAME: Final = len('{"records": []}')
 _ENTRY_SEPARATOR: Final = len(", ")
+# The parts of ``json.dumps(entry)`` around its strings: '{"recordId": ' ', "result": ' '}', then
+# ', "data": ""', ', "metadata": {"partitionKeys": {' '}}', and ': ' between a key and its value.
+_ENTRY_FIXED: Final = len('{"recordId": , "result": }')
+_DATA_FIXED: Final = len(', "data": ""')
+_METADATA_FIXED: Final = len(', "metadata": {"partitionKeys": {}}')
+_MEMBER_FIXED: Final = len(": ")
 # Record ids come from the event; logs never carry more of one than this (Firehose's are 56 digits).
 _LOGGED_ID_CHARS: Final = 128
 
@@ -177,7 +183,7 @@ def _fit_budget(records: list[Record], outcomes: list[RecordOutcome], config: Tr
 
 def _smallest_entry(record_id: str) -> int:
     """The size of the entry a record needs at the least (ProcessingFailed is the longest result)."""
-    return len(json.dumps({"recordId": record_id, "result": Result.FAILED.value}))
+    return _ENTRY_FIXED + _json_len(record_id) + _json_len(Result.FAILED.value)
 
 
 def _split(
@@ -268,15 +274,23 @@ def _failed(record_id: str, error: RecordError, stage: str | None = None) -> Rec
 
 
 def _entry_size(outcome: RecordOutcome) -> int:
-    """Bytes of the entry in the widest JSON spelling; ``data`` is base64, so it needs no escaping."""
-    data = outcome.data
-    if data is None:
-        return len(json.dumps(outcome.to_wire()))
-    outcome.data = ""
-    try:
-        return len(json.dumps(outcome.to_wire())) + len(data)
-    finally:
-        outcome.data = data
+    """Bytes of ``json.dumps(outcome.to_wire())``, the widest spelling a runtime may use, counted
+    rather than written (a record's entry is sized several times); ``data`` is base64, no escaping."""
+    size = _ENTRY_FIXED + _json_len(outcome.record_id) + _json_len(outcome.result.value)
+    if outcome.data is not None:
+        size += _DATA_FIXED + len(outcome.data)
+    keys = outcome.partition_keys
+    if keys is not None:
+        size += _METADATA_FIXED + sum(_json_len(k) + _json_len(v) for k, v in keys.items())
+        size += _MEMBER_FIXED * len(keys) + _ENTRY_SEPARATOR * max(0, len(keys) - 1)
+    return size
+
+
+def _json_len(text: str) -> int:
+    """``len(json.dumps(text))``: ids, results and partition values rarely need escaping."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return len(text) + 2
+    return len(json.dumps(text))
 
 
 __all__ = ["BatchOutcome", "Record", "RecordOutcome", "Result", "run_batch", "transform_record"]

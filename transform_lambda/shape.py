@@ -107,7 +107,10 @@ _COLUMN_CHECKS: Final = {name: _CHECKS[kind] for name, kind in COLUMN_TYPES.item
 # What a parser may fill, with its check; string columns also listed apart, as most values are
 # strings and ``type(value) is str`` is all their check needs.
 _PARSED_CHECKS: Final = {name: check for name, check in _COLUMN_CHECKS.items() if name not in ENVELOPE_COLUMNS}
-_PARSED_STRINGS: Final = frozenset(name for name in _PARSED_CHECKS if COLUMN_TYPES[name] == STRING)
+# The Hive type of each column a parser may fill.
+_PARSED_KINDS: Final = {name: COLUMN_TYPES[name] for name in _PARSED_CHECKS}
+_INT_LOW, _INT_HIGH = INT_RANGE
+_BIG_LOW, _BIG_HIGH = BIGINT_RANGE
 
 
 def shape_row(
@@ -153,11 +156,34 @@ def shape_row(
         row["source"] = source
         row["message"] = message
     fields: dict[str, str] | None = dict(extracted) if extracted else None
+    kinds = _PARSED_KINDS
     for name, value in parsed.items():
-        if type(value) is str and name in _PARSED_STRINGS:
-            row[name] = value
+        # The common cases inline (each gives what its column's check would); the rest via the check.
+        kind = kinds.get(name)
+        if type(value) is str:
+            if kind == STRING:
+                row[name] = value
+                continue
+        elif type(value) is int:
+            if (kind == INT and _INT_LOW <= value <= _INT_HIGH) or (kind == BIGINT and _BIG_LOW <= value <= _BIG_HIGH):
+                row[name] = value
+                continue
+            if kind == TIMESTAMP and (iso := iso_from_epoch_ms(value)) is not None:
+                row[name] = iso
+                continue
+        elif type(value) is float:
+            if kind == DOUBLE and -math.inf < value < math.inf:
+                row[name] = value
+                continue
+        elif value is None:
             continue
-        if value is None:
+        elif (
+            type(value) is dict
+            and kind == STRING_MAP
+            and _STR.issuperset(map(type, value))
+            and _STR.issuperset(map(type, value.values()))
+        ):
+            fields = {**fields, **value} if fields else value
             continue
         check = _PARSED_CHECKS.get(name)
         if check is None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transform_lambda.parse.lambda_log import parse_lambda
-from transform_lambda.parse.lambda_platform import platform_word, snake_case
+from transform_lambda.parse.lambda_platform import _read_pairs, _read_report, platform_word, snake_case
 
 RID = "06e46194-f277-454e-88d3-1dd7e3860eaa"
 TRACE = "1-636d1462-33ef10600061cad86dab71c8"
@@ -263,3 +265,45 @@ def test_parse_lambda_snake_case_converts_labels() -> None:
     assert snake_case("Runtime Version ARN") == "runtime_version_arn"
     assert snake_case("maxMemoryUsedMB") == "max_memory_used_mb"
     assert snake_case("SegmentId") == "segment_id"
+
+
+_numbers = st.one_of(
+    st.from_regex(r"[0-9]{1,20}(\.[0-9]{1,17})?", fullmatch=True),
+    st.sampled_from(["nan", "1e3", "-1", "", " 5", "٣", "2147483648", "99999999999999999999"]),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    request_id=st.one_of(st.uuids().map(str), st.text(max_size=12)),
+    duration=_numbers,
+    billed=_numbers,
+    memory=_numbers,
+    max_memory=_numbers,
+    init=st.one_of(st.none(), _numbers),
+    tail=st.sampled_from(["", "\t", "\t\t", " "]),
+)
+def test_report_fast_path_reads_what_the_pair_reader_reads(
+    request_id: str, duration: str, billed: str, memory: str, max_memory: str, init: str | None, tail: str
+) -> None:
+    line = (
+        f"REPORT RequestId: {request_id}\tDuration: {duration} ms\tBilled Duration: {billed} ms\t"
+        f"Memory Size: {memory} MB\tMax Memory Used: {max_memory} MB"
+        + (f"\tInit Duration: {init} ms" if init is not None else "")
+        + tail
+    )
+    fast: dict[str, object] = {}
+    slow: dict[str, object] = {}
+    slow_fields: dict[str, str] = {}
+    _read_pairs(line[len("REPORT") :], slow, slow_fields)  # type: ignore[arg-type]
+    if _read_report(line, fast):  # type: ignore[arg-type]
+        assert fast == slow and slow_fields == {}
+        assert [type(v) for v in fast.values()] == [type(v) for v in slow.values()]
+
+
+def test_report_fast_path_takes_the_usual_line() -> None:
+    out: dict[str, object] = {}
+    line = f"REPORT RequestId: {RID}\tDuration: 9.14 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\t"
+    assert _read_report(line + "Max Memory Used: 71 MB\tInit Duration: 180.83 ms\t", out)  # type: ignore[arg-type]
+    assert out["init_duration_ms"] == 180.83 and out["max_memory_used_mb"] == 71
+    assert not _read_report(line + "Max Memory Used: 71 MB\tRestore Duration: 3 ms\t", {})

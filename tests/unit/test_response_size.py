@@ -1,0 +1,43 @@
+"""Respond stage: the response budget counts each entry's bytes without writing it, and the count is
+exactly what ``json.dumps`` of the entry spells (the widest spelling a runtime may use)."""
+
+from __future__ import annotations
+
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from transform_lambda.batch import RecordOutcome, Result, _entry_size, _smallest_entry
+
+ids = st.one_of(st.from_regex(r"[0-9]{56}", fullmatch=True), st.text(max_size=40))
+keys = st.dictionaries(st.text(max_size=8), st.text(max_size=12), max_size=4)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    record_id=ids,
+    result=st.sampled_from(list(Result)),
+    data=st.one_of(st.none(), st.from_regex(r"[A-Za-z0-9+/]{0,40}={0,2}", fullmatch=True)),
+    partition_keys=st.one_of(st.none(), keys),
+)
+def test_entry_size_is_the_json_length(
+    record_id: str, result: Result, data: str | None, partition_keys: dict[str, str] | None
+) -> None:
+    outcome = RecordOutcome(record_id, result, data, partition_keys)
+    assert _entry_size(outcome) == len(json.dumps(outcome.to_wire()))
+
+
+@settings(max_examples=200, deadline=None)
+@given(record_id=ids)
+def test_smallest_entry_is_a_processing_failed_entry(record_id: str) -> None:
+    failed = json.dumps({"recordId": record_id, "result": "ProcessingFailed"})
+    assert _smallest_entry(record_id) == len(failed)
+
+
+def test_entry_size_of_a_typical_ok_entry() -> None:
+    outcome = RecordOutcome("4954" * 14, Result.OK, "eyJhIjoxfQo=", {"src": "lambda", "dt": "2024-06-01", "hour": "12"})
+    assert _entry_size(outcome) == len(json.dumps(outcome.to_wire()))
+    assert _entry_size(RecordOutcome('a"b\\c\x7f\u00e9', Result.DROPPED)) == len(
+        json.dumps({"recordId": 'a"b\\c\x7f\u00e9', "result": "Dropped"})
+    )
