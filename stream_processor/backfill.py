@@ -30,7 +30,7 @@ from stream_processor.sources.cloudwatch_export import ExportReadStats, find_exp
 from stream_processor.sources.cloudwatch_logs import HOUR_MS, LogsWindow, read_window_events
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import DATA_MESSAGE, LogEvent, Payload
-from transform_lambda.encode import encode_rows
+from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.timefmt import date_hour_from_epoch_ms, iso_from_epoch_ms
 from transform_lambda.transform import transform_payload
 
@@ -285,7 +285,7 @@ class _Checkpoint:
         payload = Payload(DATA_MESSAGE, options.account_id, group, stream, (), tuple(batch.events))
         # arrival_time stays null: these rows never went through Firehose (documented decision).
         shaped = transform_payload(payload, None, self.backfill.config)
-        data = encode_rows(shaped.rows)
+        data = encode_shaped_rows(shaped.rows)
         converted = convert_record(data)
         if converted.error is not None:
             stats.events_conversion_failed += len(batch.events)

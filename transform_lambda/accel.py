@@ -10,10 +10,11 @@ rows and bytes are identical with and without them (tests/unit/test_accel.py); o
 from __future__ import annotations
 
 import binascii
+import functools
 import math
 import os
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Final, Protocol
 
@@ -54,6 +55,7 @@ _isal_zlib = _optional("isal.isal_zlib")
 _pybase64 = _optional("pybase64")
 # Without these orjson would write datetimes and dataclasses that json refuses.
 _DUMPS_OPTIONS: Final = (_orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS) if _orjson else 0
+_dumps_option: Final = functools.partial(_orjson.dumps, option=_DUMPS_OPTIONS) if _orjson else None
 
 
 def _no_loads(data: bytes | bytearray | str) -> Any:
@@ -89,6 +91,27 @@ def _orjson_dumps(row: dict[str, Any]) -> bytes | None:
     except TypeError:  # a lone surrogate, an int past 64 bits, a key that is not a string
         return None
     return out
+
+
+def _no_dumps_rows(rows: Sequence[dict[str, Any]], float_keys: frozenset[str]) -> list[bytes] | None:
+    return None
+
+
+def _orjson_dumps_rows(rows: Sequence[dict[str, Any]], float_keys: frozenset[str]) -> list[bytes] | None:
+    """orjson's spelling of rows as ``shape`` builds them: strings, ints within 64 bits, finite floats
+    and string maps, floats only under ``float_keys``. So only those floats need looking at (see
+    ``_orjson_dumps``), and the rows are written in one C loop. None sends all of them to json."""
+    assert _dumps_option is not None
+    for row in rows:
+        if not row.keys().isdisjoint(float_keys):
+            for key in float_keys:
+                value = row.get(key)
+                if type(value) is float and not (value == 0.0 or 1e-4 <= abs(value) < math.inf):
+                    return None
+    try:
+        return list(map(_dumps_option, rows))
+    except TypeError:  # a lone surrogate
+        return None
 
 
 def _stdlib_b64decode(data: str) -> bytes:
@@ -129,6 +152,7 @@ def _isal_decompressobj(wbits: int) -> Inflater:
 # The active implementations (rebound by use_accelerators). Callers look them up at call time.
 loads: Callable[[bytes | bytearray | str], Any] = _no_loads
 dumps_row: Callable[[dict[str, Any]], bytes | None] = _no_dumps
+dumps_rows: Callable[[Sequence[dict[str, Any]], frozenset[str]], list[bytes] | None] = _no_dumps_rows
 b64decode: Callable[[str], bytes] = _stdlib_b64decode
 b64encode: Callable[[bytes], str] = _stdlib_b64encode
 fast_decompressobj: Callable[[int], Inflater] | None = None
@@ -150,10 +174,11 @@ def active() -> tuple[str, ...]:
 
 def use_accelerators(enabled: bool) -> None:
     """Use every importable accelerator (True) or the standard library only (False)."""
-    global loads, dumps_row, b64decode, b64encode, fast_decompressobj, INFLATE_ERRORS, _enabled
+    global loads, dumps_row, dumps_rows, b64decode, b64encode, fast_decompressobj, INFLATE_ERRORS, _enabled
     on = _enabled = enabled and bool(available())
     loads = _orjson_loads if on and _orjson else _no_loads
     dumps_row = _orjson_dumps if on and _orjson else _no_dumps
+    dumps_rows = _orjson_dumps_rows if on and _orjson else _no_dumps_rows
     b64decode = _pybase64_b64decode if on and _pybase64 else _stdlib_b64decode
     b64encode = _pybase64_b64encode if on and _pybase64 else _stdlib_b64encode
     fast_decompressobj = _isal_decompressobj if on and _isal_zlib else None
@@ -196,6 +221,7 @@ __all__ = [
     "b64decode",
     "b64encode",
     "dumps_row",
+    "dumps_rows",
     "exact_object",
     "fast_decompressobj",
     "loads",

@@ -19,7 +19,7 @@ from typing import Final
 from transform_lambda import accel
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import CONTROL_MESSAGE, decode_record
-from transform_lambda.encode import encode_rows
+from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.errors import RecordError
 from transform_lambda.reingest import Reingester, ReingestItem
 from transform_lambda.shape import Row
@@ -240,7 +240,7 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
                     first_ts = ts
         if not sources:
             return RecordOutcome(record.record_id, Result.DROPPED, log_events=events)
-        data = accel.b64encode(encode_rows(rows))
+        data = accel.b64encode(encode_shaped_rows(rows))
         partition_ms = first_ts if first_ts is not None else _fallback_ms(record.arrival_ms, now_ms)
         dt, hour = date_hour_from_epoch_ms(partition_ms)
         keys = {"src": sources[0], "dt": dt, "hour": hour}

@@ -15,7 +15,7 @@ from typing import Any, Final
 
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import CONTROL_MESSAGE, LogEvent, Payload, decode_data
-from transform_lambda.encode import encode_rows
+from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.errors import RecordError
 from transform_lambda.limits import FIREHOSE_MAX_RECORD_BYTES
 from transform_lambda.transform import transform_payload
@@ -41,7 +41,7 @@ def split_record(
         if payload.message_type == CONTROL_MESSAGE or not payload.log_events:
             continue
         rows = transform_payload(payload, None, config).rows
-        sizes = [_b64_len(len(encode_rows([row]))) for row in rows]
+        sizes = [_b64_len(len(encode_shaped_rows([row]))) for row in rows]
         for start, end in _spans(sizes, target_bytes, max_event_bytes):
             chunks.extend(_payload_chunks(payload, payload.log_events[start:end]))
             events += end - start

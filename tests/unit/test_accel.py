@@ -16,10 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transform_lambda import accel
-from transform_lambda.decode import decode_data, decode_record, inflate
-from transform_lambda.encode import encode_rows
+from transform_lambda.decode import LogEvent, Payload, decode_data, decode_record, inflate
+from transform_lambda.encode import encode_rows, encode_shaped_rows
 from transform_lambda.errors import RecordError
 from transform_lambda.parse.json_log import load_json_object
+from transform_lambda.shape import shape_row
 
 pytestmark = pytest.mark.skipif(not accel.available(), reason="no accelerator installed")
 
@@ -211,3 +212,29 @@ def test_accel_b64encode_matches_the_standard_library() -> None:
     for size in (0, 1, 2, 3, 57, 58, 1000, 65_537):
         data = stdlib_os.urandom(size)
         assert accel.b64encode(data) == stdlib_base64.b64encode(data).decode("ascii")
+
+
+_PAYLOAD = Payload("DATA_MESSAGE", "111122223333", "/app/g", "s-1", ("f",), ())
+shaped_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "level": st.text(),
+        "duration_ms": st.one_of(st.floats(), st.integers()),
+        "latency_ms": st.sampled_from([1e-05, 1.5e-07, 0.0001, -0.0, 1e16, 2.5, 3]),
+        "billed_duration_ms": st.integers(min_value=-(2**70), max_value=2**70),
+        "status_code": st.one_of(st.integers(), st.text(max_size=3)),
+        "flow_start": st.integers(min_value=-1, max_value=2**50),
+        "fields": st.dictionaries(st.text(max_size=4), st.text(max_size=6), max_size=3),
+    },
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.text(), shaped_values), max_size=5))
+def test_accel_shaped_rows_encode_like_json(events: list[tuple[str, dict[str, Any]]]) -> None:
+    rows = [
+        shape_row(_PAYLOAD, LogEvent("1", 1_700_000_000_000, message), "text", message, parsed, None, None)
+        for message, parsed in events
+    ]
+    fast, slow = both(lambda: encode_shaped_rows(rows))
+    assert fast == slow == ("ok", encode_rows(rows))
