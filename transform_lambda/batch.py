@@ -14,11 +14,12 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from operator import attrgetter
 from typing import Final
 
 from transform_lambda import accel
 from transform_lambda.config import TransformConfig
-from transform_lambda.decode import CONTROL_MESSAGE, decode_record
+from transform_lambda.decode import CONTROL_MESSAGE, LogEvent, decode_record
 from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.errors import RecordError
 from transform_lambda.reingest import Reingester, ReingestItem
@@ -41,6 +42,7 @@ _METADATA_FIXED: Final = len(', "metadata": {"partitionKeys": {}}')
 _MEMBER_FIXED: Final = len(": ")
 # Record ids come from the event; logs never carry more of one than this (Firehose's are 56 digits).
 _LOGGED_ID_CHARS: Final = 128
+_TIMESTAMP: Final = attrgetter("timestamp")
 
 
 class Result(StrEnum):
@@ -234,10 +236,9 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
             rows.extend(shaped.rows)
             parse_errors += shaped.parse_errors
             sources.append(shaped.source)
-            for event in payload.log_events:
-                ts = event.timestamp
-                if ts is not None and MIN_EPOCH_MS <= ts <= MAX_EPOCH_MS and (first_ts is None or ts < first_ts):
-                    first_ts = ts
+            earliest = _earliest_ms(payload.log_events)
+            if earliest is not None and (first_ts is None or earliest < first_ts):
+                first_ts = earliest
         if not sources:
             return RecordOutcome(record.record_id, Result.DROPPED, log_events=events)
         data = accel.b64encode(encode_shaped_rows(rows))
@@ -261,6 +262,18 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
             "Unexpected error transforming a record.", extra={"record_id": record.record_id[:_LOGGED_ID_CHARS]}
         )
         return _failed(record.record_id, RecordError("unexpected", type(exc).__name__))
+
+
+def _earliest_ms(events: Sequence[LogEvent]) -> int | None:
+    """The earliest timestamp a row can spell, or None; two C passes when all are in range."""
+    try:
+        low, high = min(map(_TIMESTAMP, events), default=None), max(map(_TIMESTAMP, events), default=None)
+    except TypeError:  # a missing timestamp (None)
+        low = high = None
+    if low is not None and high is not None and low >= MIN_EPOCH_MS and high <= MAX_EPOCH_MS:
+        return low
+    in_range = [e.timestamp for e in events if e.timestamp is not None and MIN_EPOCH_MS <= e.timestamp <= MAX_EPOCH_MS]
+    return min(in_range, default=None)
 
 
 def _fallback_ms(arrival_ms: int | None, now_ms: int) -> int:

@@ -1,5 +1,6 @@
 """Respond stage: the response budget counts each entry's bytes without writing it, and the count is
-exactly what ``json.dumps`` of the entry spells (the widest spelling a runtime may use)."""
+exactly what ``json.dumps`` of the entry spells (the widest spelling a runtime may use); a record's
+partition comes from its earliest timestamp a row can spell."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import json
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from transform_lambda.batch import RecordOutcome, Result, _entry_size, _smallest_entry
+from transform_lambda.batch import RecordOutcome, Result, _earliest_ms, _entry_size, _smallest_entry
+from transform_lambda.decode import LogEvent
 
 ids = st.one_of(st.from_regex(r"[0-9]{56}", fullmatch=True), st.text(max_size=40))
 keys = st.dictionaries(st.text(max_size=8), st.text(max_size=12), max_size=4)
@@ -41,3 +43,14 @@ def test_entry_size_of_a_typical_ok_entry() -> None:
     assert _entry_size(RecordOutcome('a"b\\c\x7f\u00e9', Result.DROPPED)) == len(
         json.dumps({"recordId": 'a"b\\c\x7f\u00e9', "result": "Dropped"})
     )
+
+
+def test_earliest_timestamp_skips_missing_and_unspellable_ones() -> None:
+    def events(*stamps: int | None) -> list[LogEvent]:
+        return [LogEvent(str(n), ts, "m") for n, ts in enumerate(stamps)]
+
+    assert _earliest_ms(events(5_000, 3_000, 4_000)) == 3_000
+    assert _earliest_ms(events(5_000, None, 4_000)) == 4_000
+    assert _earliest_ms(events(-1, 7_000, 10**15)) == 7_000
+    assert _earliest_ms(events(None, -5)) is None
+    assert _earliest_ms([]) is None
