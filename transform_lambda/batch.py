@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from operator import attrgetter
-from typing import Final
+from typing import Final, cast
 
 from transform_lambda import accel
 from transform_lambda.config import TransformConfig
@@ -271,7 +271,7 @@ def _earliest_ms(events: Sequence[LogEvent]) -> int | None:
     except TypeError:  # a missing timestamp (None)
         low = high = None
     if low is not None and high is not None and low >= MIN_EPOCH_MS and high <= MAX_EPOCH_MS:
-        return low
+        return cast(int, low)
     in_range = [e.timestamp for e in events if e.timestamp is not None and MIN_EPOCH_MS <= e.timestamp <= MAX_EPOCH_MS]
     return min(in_range, default=None)
 
