@@ -9,7 +9,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transform_lambda.parse.lambda_log import parse_lambda
-from transform_lambda.parse.lambda_platform import _read_pairs, _read_report, platform_word, snake_case
+from transform_lambda.parse.lambda_platform import (
+    _read_pairs,
+    _read_report,
+    parse_platform_text,
+    platform_word,
+    snake_case,
+)
 
 RID = "06e46194-f277-454e-88d3-1dd7e3860eaa"
 TRACE = "1-636d1462-33ef10600061cad86dab71c8"
@@ -307,3 +313,16 @@ def test_report_fast_path_takes_the_usual_line() -> None:
     assert _read_report(line + "Max Memory Used: 71 MB\tInit Duration: 180.83 ms\t", out)  # type: ignore[arg-type]
     assert out["init_duration_ms"] == 180.83 and out["max_memory_used_mb"] == 71
     assert not _read_report(line + "Max Memory Used: 71 MB\tRestore Duration: 3 ms\t", {})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    request_id=st.one_of(st.uuids().map(str), st.text(st.characters(blacklist_characters="\n"), max_size=12)),
+    tail=st.sampled_from(["", " ", "\t"]),
+)
+def test_end_fast_path_reads_what_the_pair_reader_reads(request_id: str, tail: str) -> None:
+    line = f"END RequestId: {request_id}{tail}"
+    slow: dict[str, object] = {}
+    fields: dict[str, str] = {"type": "END"}
+    _read_pairs(line[len("END") :], slow, fields)  # type: ignore[arg-type]
+    assert parse_platform_text(line, "END") == {**slow, "fields": fields}

@@ -61,6 +61,7 @@ _FIRST_WORD: Final = re.compile(r"[A-Z_]{3,17}(?=[ \t\n]|$)")
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 # "REPORT RequestId: <id>\tDuration: 9.14 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\t
 # Max Memory Used: 71 MB\t[Init Duration: 180.83 ms\t]", the spelling every runtime writes.
+_END_LINE: Final = re.compile(r"END RequestId: ([0-9A-Za-z-]{1,64})", re.ASCII)
 _DECIMAL: Final = r"(\d{1,15}(?:\.\d{1,15})?)"
 _REPORT_LINE: Final = re.compile(
     r"REPORT RequestId: ([0-9A-Za-z-]{1,64})\t"
@@ -111,6 +112,8 @@ def parse_platform_text(message: str, word: str) -> dict[str, ColumnValue]:
             out["request_id"] = request_id
         if version:
             fields["version"] = version
+    elif word == "END" and (end := _END_LINE.fullmatch(first)) is not None:
+        out["request_id"] = end.group(1)  # what _read_pairs reads from "END RequestId: <id>"
     elif word != "REPORT" or not _read_report(first, out):
         _read_pairs(first[len(word) :], out, fields)
     if newline:
