@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from stream_processor.sinks.local_dir import publish
+
 CHECKPOINT_DIR: Final = ".twin"
 
 
@@ -52,14 +54,14 @@ class Checkpoint:
             return Progress(0, False)
 
     def save(self, progress: Progress) -> None:
-        """Replace the checkpoint atomically (write, fsync, rename)."""
+        """Replace the checkpoint atomically (write, fsync, rename, fsync the directory)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         temp = self.path.with_suffix(".partial")
         with open(temp, "w") as handle:
             json.dump({"records_done": progress.records_done, "complete": progress.complete}, handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.replace(temp, self.path)
+        publish(temp, self.path)
 
     def clear(self) -> None:
         """Forget the progress (a fresh run)."""

@@ -1,7 +1,8 @@
 """Sink stage, local directory: S3-style keys written as files under a lake root, atomically.
 
 Input: a key (``logs/src=…/dt=…/hour=…/name.parquet``) and bytes. Output: the file, written under a
-temporary name in the same directory and renamed into place, so a reader never sees a partial file.
+temporary name in the same directory, fsynced, renamed into place and the directory fsynced, so a
+reader never sees a partial file and a published file survives a power loss, not only a crash.
 Leftover temporary files from a crash are removed by ``clean_temporary_files``.
 """
 
@@ -33,16 +34,14 @@ class LocalDirSink:
         root = self.root.resolve()
         if root not in target.parents:
             raise SinkError(f"key {key!r} escapes the lake directory")
-        # The temporary name neither starts like nor ends like a data file, so no reader globs it.
-        # The writer's pid in the name lets a later start remove only what crashed writers left.
-        temp = target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}-{target.name}.partial")
+        temp = temporary_path(target)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             with open(temp, "wb") as handle:
                 handle.write(body)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(temp, target)
+            publish(temp, target)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {target}: {exc.strerror}") from exc
@@ -61,6 +60,29 @@ class LocalDirSink:
         return removed
 
 
+def temporary_path(target: Path) -> Path:
+    """Where a writer puts ``target``'s bytes before publishing them. The name neither starts nor ends
+    like a data file, so no reader globs it; the writer's pid lets a later start remove only what
+    crashed writers left (``clean_temporary_files``)."""
+    return target.with_name(f"{TEMP_PREFIX}{os.getpid()}-{uuid.uuid4().hex}-{target.name}.partial")
+
+
+def publish(temp: Path, target: Path) -> None:
+    """Rename a written and fsynced ``temp`` onto ``target``, then fsync the directory so the new
+    name itself is on disk (without it a power loss can undo the rename)."""
+    os.replace(temp, target)
+    sync_directory(target.parent)
+
+
+def sync_directory(directory: Path) -> None:
+    """fsync a directory's entry list."""
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
 def _running(pid: int) -> bool:
     if pid == os.getpid():
         return True
@@ -73,4 +95,4 @@ def _running(pid: int) -> bool:
     return True
 
 
-__all__ = ["TEMP_PREFIX", "LocalDirSink"]
+__all__ = ["TEMP_PREFIX", "LocalDirSink", "publish", "sync_directory", "temporary_path"]

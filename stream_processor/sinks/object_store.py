@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 
 from stream_processor.errors import ConfigError, SinkError
-from stream_processor.sinks.local_dir import TEMP_PREFIX, LocalDirSink
+from stream_processor.sinks.local_dir import TEMP_PREFIX, LocalDirSink, publish, sync_directory, temporary_path
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -141,22 +141,24 @@ class LocalStore:
     def put_file(self, key: str, path: Path) -> None:
         """Copy ``path`` in under a temporary name, then rename into place."""
         target = self._path(key)
-        temp = target.with_name(f"{TEMP_PREFIX}{target.name}.partial")
+        temp = temporary_path(target)
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, temp)
             with open(temp, "rb+") as handle:
                 os.fsync(handle.fileno())
-            os.replace(temp, target)
+            publish(temp, target)
         except OSError as exc:
             temp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {target}: {exc.strerror}") from exc
 
     def rename(self, source: str, target: str) -> None:
-        """``os.replace``: atomic on one file system."""
-        dest = self._path(target)
+        """``os.replace``: atomic on one file system (both directories fsynced after)."""
+        origin, dest = self._path(source), self._path(target)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(self._path(source), dest)
+        publish(origin, dest)
+        if origin.parent != dest.parent:
+            sync_directory(origin.parent)
 
     def delete(self, key: str) -> None:
         """Unlink the file if it is there."""

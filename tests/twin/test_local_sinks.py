@@ -1,0 +1,57 @@
+"""Sink stage, local files: objects appear whole or not at all, under names no reader globs while
+being written, and what a crashed writer left is removed on the next start (only a dead writer's)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from stream_processor.checkpoint import Checkpoint, Progress
+from stream_processor.sinks.local_dir import TEMP_PREFIX, LocalDirSink, temporary_path
+from stream_processor.sinks.object_store import LocalStore
+
+
+def _dead_pid() -> int:
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    return int(child.stdout)
+
+
+def test_put_writes_whole_files_and_leaves_no_temporary(tmp_path: Path) -> None:
+    sink = LocalDirSink(tmp_path)
+    path = sink.put("logs/src=x/a.parquet", b"abc")
+    assert path.read_bytes() == b"abc"
+    assert [p.name for p in path.parent.iterdir()] == ["a.parquet"]
+
+
+def test_temporary_names_carry_the_writer_and_hide_from_data_globs(tmp_path: Path) -> None:
+    temp = temporary_path(tmp_path / "a.parquet")
+    assert temp.name.startswith(f"{TEMP_PREFIX}{os.getpid()}-") and temp.name.endswith(".partial")
+    assert not temp.match("*.parquet")
+
+
+def test_only_dead_writers_temporaries_are_cleaned(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    source = tmp_path / "input.bin"
+    source.write_bytes(b"payload")
+    store.put_file("logs/b.parquet", source)  # the copy path names its temporary like put does
+    assert (tmp_path / "logs" / "b.parquet").read_bytes() == b"payload"
+    live = tmp_path / "logs" / f"{TEMP_PREFIX}{os.getpid()}-x-c.parquet.partial"
+    dead = tmp_path / "logs" / f"{TEMP_PREFIX}{_dead_pid()}-x-d.parquet.partial"
+    live.write_bytes(b"half")
+    dead.write_bytes(b"half")
+    assert LocalDirSink(tmp_path).clean_temporary_files() == 1
+    assert live.exists() and not dead.exists()
+
+
+def test_rename_across_directories_and_checkpoint_replace(tmp_path: Path) -> None:
+    store = LocalStore(tmp_path)
+    store.put_bytes("staging/x.parquet", b"1")
+    store.rename("staging/x.parquet", "logs/x.parquet")
+    assert (tmp_path / "logs" / "x.parquet").read_bytes() == b"1" and not (tmp_path / "staging" / "x.parquet").exists()
+    checkpoint = Checkpoint(tmp_path, "abc")
+    checkpoint.save(Progress(7, False))
+    checkpoint.save(Progress(9, True))
+    assert checkpoint.load() == Progress(9, True)
+    assert [p.name for p in checkpoint.path.parent.iterdir()] == ["run-abc.json"]
