@@ -28,10 +28,13 @@ _JSON_DECODER: Final = json.JSONDecoder()
 # Inflate in steps of this many output bytes so the cap is checked as output grows.
 _INFLATE_STEP: Final = 1 << 20
 _MESSAGE_TYPES: Final = frozenset({DATA_MESSAGE, CONTROL_MESSAGE})
+# Not CloudWatch's: the source a split record's chunks carry (split.py), so that a chunk is parsed as
+# the whole record was rather than sniffed again from its own first event.
+SOURCE_HINT_KEY: Final = "streamProcessorSource"
 # Envelope keys decode reads; a payload with only these (and plain values elsewhere) takes the fast path.
 _ENVELOPE_KEYS: Final = frozenset(
     {"messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents", "policyLevel"}
-)
+) | {SOURCE_HINT_KEY}
 _EVENT_KEYS: Final = frozenset({"id", "timestamp", "message", "extractedFields"})
 
 
@@ -58,6 +61,7 @@ class Payload:
     subscription_filters: tuple[str, ...]
     log_events: tuple[LogEvent, ...]
     policy_level: str | None = None
+    source_hint: str | None = None
 
 
 def decode_record(data: object, max_decompressed_bytes: int) -> tuple[Payload, ...]:
@@ -159,9 +163,11 @@ def _plain_payload(doc: Any) -> Payload | None:
     owner, group, stream = doc.get("owner", ""), doc.get("logGroup", ""), doc.get("logStream", "")
     filters = doc.get("subscriptionFilters", [])
     policy_level = doc.get("policyLevel")
+    hint = doc.get(SOURCE_HINT_KEY)
     raw_events = doc.get("logEvents")
     if (
         message_type not in _MESSAGE_TYPES
+        or (hint is not None and type(hint) is not str)
         or type(owner) is not str
         or type(group) is not str
         or type(stream) is not str
@@ -194,7 +200,7 @@ def _plain_payload(doc: Any) -> Payload | None:
                 return None
             fields = dict(extracted) or None
         append(LogEvent(event_id, ts, message, fields))
-    return Payload(message_type, owner, group, stream, tuple(filters), tuple(events), policy_level)
+    return Payload(message_type, owner, group, stream, tuple(filters), tuple(events), policy_level, hint)
 
 
 def _is_compressed(raw: bytes) -> bool:
@@ -260,7 +266,9 @@ def _to_payload(doc: object) -> Payload:
     if message_type == DATA_MESSAGE and (not group or not stream):
         raise DecodeError("invalid_envelope", "a DATA_MESSAGE needs logGroup and logStream")
     events = tuple(_to_log_event(e) for e in raw_events)
-    return Payload(message_type, owner, group, stream, tuple(filters), events, policy_level)
+    hint = doc.get(SOURCE_HINT_KEY)
+    hint = hint if isinstance(hint, str) else None
+    return Payload(message_type, owner, group, stream, tuple(filters), events, policy_level, hint)
 
 
 def _to_log_event(raw: object) -> LogEvent:
@@ -292,6 +300,7 @@ def _to_log_event(raw: object) -> LogEvent:
 __all__ = [
     "CONTROL_MESSAGE",
     "DATA_MESSAGE",
+    "SOURCE_HINT_KEY",
     "LogEvent",
     "Payload",
     "decode_data",

@@ -2,7 +2,8 @@
 
 Input: a ``Payload`` and the ``TransformConfig``. Output: ``(source, parser)``. Order: configured
 log-group rules (``source_rules``), configured VPC flow log formats (``vpc_flow_formats``), built-in
-rules on log group and stream names, then sniffing the first event. A ``vpc_flow`` payload whose log
+rules on log group and stream names, the source a split record's chunk carries, then sniffing the
+first event. A ``vpc_flow`` payload whose log
 group matches a configured format gets that format's parser.
 """
 
@@ -47,6 +48,9 @@ def detect_source(payload: Payload, config: TransformConfig) -> tuple[str, Parse
     named = _parser_by_name(payload.log_group, payload.log_stream, config)
     if named is not None:
         return named
+    hint = payload.source_hint  # a split chunk keeps what its whole record was sniffed as
+    if hint is not None and hint in PARSERS:
+        return hint, _parser_for(hint, payload.log_group, config)
     first = payload.log_events[0].message if payload.log_events else ""
     sniffed = sniff_source(first)
     return sniffed, PARSERS[sniffed]

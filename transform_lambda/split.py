@@ -2,8 +2,9 @@
 payloads, cut at log-event boundaries, to be re-ingested.
 
 Input: the record's raw data and a byte target for one chunk's response entry. Output: gzip payloads
-with the original envelope (owner, group, stream, filters, policyLevel) and a share of the events
-each, in order. A single log event whose row alone cannot fit any response fails the record.
+with the original envelope (owner, group, stream, filters, policyLevel), the source detected for the
+whole record, and a share of the events each, in order. A single log event whose row alone cannot
+fit any response fails the record.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterator
 from typing import Any, Final
 
 from transform_lambda.config import TransformConfig
-from transform_lambda.decode import CONTROL_MESSAGE, LogEvent, Payload, decode_data
+from transform_lambda.decode import CONTROL_MESSAGE, SOURCE_HINT_KEY, LogEvent, Payload, decode_data
 from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.errors import RecordError
 from transform_lambda.limits import FIREHOSE_MAX_RECORD_BYTES
@@ -40,10 +41,10 @@ def split_record(
     for payload in decode_data(raw, config.max_decompressed_bytes):
         if payload.message_type == CONTROL_MESSAGE or not payload.log_events:
             continue
-        rows = transform_payload(payload, None, config).rows
-        sizes = [_b64_len(len(encode_shaped_rows([row]))) for row in rows]
+        shaped = transform_payload(payload, None, config)
+        sizes = [_b64_len(len(encode_shaped_rows([row]))) for row in shaped.rows]
         for start, end in _spans(sizes, target_bytes, max_event_bytes):
-            chunks.extend(_payload_chunks(payload, payload.log_events[start:end]))
+            chunks.extend(_payload_chunks(payload, payload.log_events[start:end], shaped.source))
             events += end - start
     return chunks, events
 
@@ -61,16 +62,20 @@ def _spans(sizes: list[int], target: int, max_event: int) -> Iterator[tuple[int,
         yield start, len(sizes)
 
 
-def _payload_chunks(payload: Payload, events: tuple[LogEvent, ...]) -> list[bytes]:
-    body = gzip.compress(json.dumps(payload_document(payload, events), separators=(",", ":")).encode(), _GZIP_LEVEL)
+def _payload_chunks(payload: Payload, events: tuple[LogEvent, ...], source: str) -> list[bytes]:
+    document = payload_document(payload, events, source_hint=source)
+    body = gzip.compress(json.dumps(document, separators=(",", ":")).encode(), _GZIP_LEVEL)
     if len(body) <= FIREHOSE_MAX_RECORD_BYTES or len(events) == 1:
         return [body]
     half = len(events) // 2  # still over a record's size limit: halve until each part fits
-    return _payload_chunks(payload, events[:half]) + _payload_chunks(payload, events[half:])
+    return _payload_chunks(payload, events[:half], source) + _payload_chunks(payload, events[half:], source)
 
 
-def payload_document(payload: Payload, events: tuple[LogEvent, ...] | None = None) -> dict[str, Any]:
-    """A decoded payload (with all its events, or ``events``) back in its wire shape."""
+def payload_document(
+    payload: Payload, events: tuple[LogEvent, ...] | None = None, *, source_hint: str | None = None
+) -> dict[str, Any]:
+    """A decoded payload (with all its events, or ``events``) back in its wire shape; a split chunk
+    also carries the source detected for its whole record (``decode.SOURCE_HINT_KEY``)."""
     if events is None:
         events = payload.log_events
     doc: dict[str, Any] = {
@@ -83,6 +88,9 @@ def payload_document(payload: Payload, events: tuple[LogEvent, ...] | None = Non
     }
     if payload.policy_level is not None:
         doc["policyLevel"] = payload.policy_level
+    hint = source_hint if source_hint is not None else payload.source_hint
+    if hint is not None:
+        doc[SOURCE_HINT_KEY] = hint
     return doc
 
 

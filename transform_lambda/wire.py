@@ -65,6 +65,8 @@ class CwlPayload(TypedDict):
     subscriptionFilters: list[str]
     logEvents: list[CwlLogEvent]
     policyLevel: NotRequired[str]
+    # Ours, not CloudWatch's: the source a split record's re-ingested chunks keep (decode.SOURCE_HINT_KEY).
+    streamProcessorSource: NotRequired[str]
 
 
 __all__ = [
