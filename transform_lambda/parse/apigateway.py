@@ -75,7 +75,7 @@ def _parse_json(doc: dict[str, object]) -> dict[str, ColumnValue]:
             if typed is not None:
                 out[column[0]] = typed
                 continue
-        fields[key] = to_field_string(value)
+        fields[key] = value if type(value) is str else to_field_string(value)
     route_key = doc.get(_ROUTE_KEY)
     if isinstance(route_key, str) and route_key not in _ABSENT:
         _put_route_key(route_key, out)

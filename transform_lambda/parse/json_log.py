@@ -93,7 +93,9 @@ def columns_from_json(doc: dict[str, object], out: dict[str, ColumnValue]) -> di
             elif isinstance(value, str) and value:
                 out[column] = value
                 continue
-        if value is not None:
+        if type(value) is str:  # most values: skip the call
+            fields[key] = value
+        elif value is not None:
             fields[key] = to_field_string(value)
     if fields:
         out["fields"] = fields
