@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from stream_processor.sinks.local_dir import publish
+from stream_processor.sinks.local_dir import ensure_directory, publish
 
 CHECKPOINT_DIR: Final = ".twin"
 
@@ -55,7 +55,7 @@ class Checkpoint:
 
     def save(self, progress: Progress) -> None:
         """Replace the checkpoint atomically (write, fsync, rename, fsync the directory)."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        ensure_directory(self.path.parent)
         temp = self.path.with_suffix(".partial")
         with open(temp, "w") as handle:
             json.dump({"records_done": progress.records_done, "complete": progress.complete}, handle)

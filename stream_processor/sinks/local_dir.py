@@ -8,12 +8,15 @@ Leftover temporary files from a crash are removed by ``clean_temporary_files``.
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from pathlib import Path
 from typing import Final
 
 from stream_processor.errors import SinkError
+
+logger = logging.getLogger(__name__)
 
 TEMP_PREFIX: Final = ".tmp-"
 
@@ -36,7 +39,7 @@ class LocalDirSink:
             raise SinkError(f"key {key!r} escapes the lake directory")
         temp = temporary_path(target)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            ensure_directory(target.parent)
             with open(temp, "wb") as handle:
                 handle.write(body)
                 handle.flush()
@@ -74,13 +77,30 @@ def publish(temp: Path, target: Path) -> None:
     sync_directory(target.parent)
 
 
+def ensure_directory(directory: Path) -> None:
+    """``mkdir -p`` that also fsyncs the parent of each directory it creates, so a new partition
+    directory is as durable as the file published into it."""
+    missing: list[Path] = []
+    while not directory.is_dir():
+        missing.append(directory)
+        directory = directory.parent
+    for created in reversed(missing):
+        created.mkdir(exist_ok=True)
+        sync_directory(created.parent)
+
+
 def sync_directory(directory: Path) -> None:
-    """fsync a directory's entry list."""
-    fd = os.open(directory, os.O_RDONLY)
+    """fsync a directory's entry list, best effort: the rename or mkdir it follows has happened, so
+    a file system that refuses (no read permission on the directory, a mount without directory
+    fsync) costs durability against power loss, not the write; it is logged, never raised."""
     try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError as exc:
+        logger.warning("Cannot fsync directory %s (%s); a power loss may undo its last change.", directory, exc)
 
 
 def _running(pid: int) -> bool:
@@ -95,4 +115,4 @@ def _running(pid: int) -> bool:
     return True
 
 
-__all__ = ["TEMP_PREFIX", "LocalDirSink", "publish", "sync_directory", "temporary_path"]
+__all__ = ["TEMP_PREFIX", "LocalDirSink", "ensure_directory", "publish", "sync_directory", "temporary_path"]

@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Final, Protocol, cast
 
 from stream_processor.errors import ConfigError, SinkError
-from stream_processor.sinks.local_dir import TEMP_PREFIX, LocalDirSink, publish, sync_directory, temporary_path
+from stream_processor.sinks.local_dir import (
+    TEMP_PREFIX,
+    LocalDirSink,
+    ensure_directory,
+    publish,
+    sync_directory,
+    temporary_path,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -143,7 +150,7 @@ class LocalStore:
         target = self._path(key)
         temp = temporary_path(target)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            ensure_directory(target.parent)
             shutil.copyfile(path, temp)
             with open(temp, "rb+") as handle:
                 os.fsync(handle.fileno())
@@ -155,7 +162,7 @@ class LocalStore:
     def rename(self, source: str, target: str) -> None:
         """``os.replace``: atomic on one file system (both directories fsynced after)."""
         origin, dest = self._path(source), self._path(target)
-        dest.parent.mkdir(parents=True, exist_ok=True)
+        ensure_directory(dest.parent)
         publish(origin, dest)
         if origin.parent != dest.parent:
             sync_directory(origin.parent)

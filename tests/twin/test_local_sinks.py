@@ -3,10 +3,14 @@ being written, and what a crashed writer left is removed on the next start (only
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 from stream_processor.checkpoint import Checkpoint, Progress
 from stream_processor.sinks.local_dir import TEMP_PREFIX, LocalDirSink, temporary_path
@@ -55,3 +59,22 @@ def test_rename_across_directories_and_checkpoint_replace(tmp_path: Path) -> Non
     checkpoint.save(Progress(9, True))
     assert checkpoint.load() == Progress(9, True)
     assert [p.name for p in checkpoint.path.parent.iterdir()] == ["run-abc.json"]
+
+
+def test_a_directory_that_refuses_fsync_costs_durability_not_the_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "Invalid argument")  # as some network mounts answer
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    path = LocalDirSink(tmp_path).put("logs/src=x/dt=2024-01-01/a.parquet", b"abc")
+    assert path.read_bytes() == b"abc"
+    checkpoint = Checkpoint(tmp_path, "r")
+    checkpoint.save(Progress(3, False))
+    assert checkpoint.load() == Progress(3, False)
+    assert "Cannot fsync directory" in caplog.text
