@@ -19,7 +19,9 @@ from typing import Any
 
 from stream_processor.checkpoint import Checkpoint, Progress
 from stream_processor.firehose.buffer import MIB, ProcessorBuffer
-from stream_processor.firehose.convert import convert_record, rows_to_table, table_to_parquet
+from stream_processor.firehose.census import Census, take_census
+from stream_processor.firehose.convert import ConvertedRecord, convert_record, parts_to_table, table_to_parquet
+from stream_processor.firehose.convert_columns import convert_batch
 from stream_processor.firehose.endpoint import AcceptedRecord
 from stream_processor.firehose.error_output import (
     FORMAT_CONVERSION_FAILED,
@@ -28,16 +30,14 @@ from stream_processor.firehose.error_output import (
     format_conversion_failed_document,
     processing_failed_document,
 )
-from stream_processor.firehose.invoke import Handler, Invocation, RecordIds, invoke_transform
+from stream_processor.firehose.invoke import Handler, Invocation, RecordIds, RecordReply, invoke_transform
 from stream_processor.firehose.kpl import deaggregate_kinesis_record
+from stream_processor.firehose.object_buffer import PendingErrors, PendingObject
 from stream_processor.firehose.prefix import PrefixError, evaluate_prefix, object_name, validate_prefixes
 from stream_processor.firehose.reingest_hub import reingestion
 from stream_processor.settings import DeliverySettings
 from stream_processor.sinks.local_dir import LocalDirSink
 from stream_processor.sources.fixture import SourceRecord
-from transform_lambda.config import MAX_DECOMPRESSED_BYTES
-from transform_lambda.decode import CONTROL_MESSAGE, decode_data
-from transform_lambda.errors import DecodeError
 from transform_lambda.kpl import is_aggregated
 
 logger = logging.getLogger(__name__)
@@ -89,31 +89,6 @@ class RunStats:
         return out
 
 
-@dataclass(slots=True)
-class _PendingObject:
-    """Rows waiting in the S3 buffer for one partition."""
-
-    partition_keys: dict[str, str] | None
-    oldest_arrival_ms: int
-    rows: list[dict[str, object]] = field(default_factory=list)
-    bytes: int = 0
-
-
-@dataclass(slots=True)
-class _PendingErrors:
-    oldest_arrival_ms: int
-    documents: list[dict[str, Any]] = field(default_factory=list)
-
-
-@dataclass(frozen=True, slots=True)
-class _Census:
-    """What the twin itself finds in a record before the transform sees it."""
-
-    events: int
-    control_events: int
-    decode_error: str | None
-
-
 class LocalFirehose:
     """One emulated delivery stream writing to a lake directory."""
 
@@ -139,9 +114,9 @@ class LocalFirehose:
         self.rng = rng or random.Random()
         self.stats = RunStats()
         self._ids = RecordIds()
-        self._objects: dict[tuple[tuple[str, str], ...], _PendingObject] = {}
-        self._errors: dict[str, _PendingErrors] = {}
-        self._returned_census: dict[int, _Census] = {}
+        self._objects: dict[tuple[tuple[str, str], ...], PendingObject] = {}
+        self._errors: dict[str, PendingErrors] = {}
+        self._returned_census: dict[int, Census] = {}
         self.sink.clean_temporary_files()
 
     def run(
@@ -204,7 +179,7 @@ class LocalFirehose:
         """Feed records the transform re-ingested back into the stream, counted apart from the input."""
         while returned:
             record = returned.popleft()
-            census = self._census(record)
+            census = take_census(record.data)
             self.stats.reingested_records_in += 1
             self.stats.reingested_events_in += census.events - census.control_events
             self._returned_census[id(record)] = census
@@ -227,11 +202,11 @@ class LocalFirehose:
     def process_batch(self, batch: list[SourceRecord]) -> None:
         """Invoke the transform on one batch and route each record by its result."""
         stats = self.stats
-        censuses: list[_Census] = []
+        censuses: list[Census] = []
         stats.invocations += 1
         for record in batch:
             returned = self._returned_census.pop(id(record), None)
-            census = returned or self._census(record)
+            census = returned or take_census(record.data)
             censuses.append(census)
             if returned is None:  # re-ingested records were counted when they came back
                 stats.records_in += 1
@@ -242,8 +217,8 @@ class LocalFirehose:
         if invocation.error is not None:
             self._fail_batch(invocation, censuses)
             return
-        for rid, record, census in zip(invocation.record_ids, batch, censuses, strict=True):
-            reply = invocation.replies[rid]
+        replies = [invocation.replies[rid] for rid in invocation.record_ids]
+        for record, census, reply, converted in zip(batch, censuses, replies, _convert_ok(replies), strict=True):
             if reply.result == "Dropped":
                 stats.records_dropped += 1
                 stats.events_dropped_control += census.control_events
@@ -264,7 +239,9 @@ class LocalFirehose:
                 )
             else:
                 assert reply.data is not None
-                self._deliver(record, census, reply.data, reply.partition_keys)
+                self._deliver(record, census, reply.data, reply.partition_keys, converted)
+        for pending in self._objects.values():
+            pending.detach()
 
     # --- incremental delivery, for a long-running source (``serve``)
     def open_stream(self) -> None:
@@ -339,19 +316,16 @@ class LocalFirehose:
         self._write_errors(error_type, self._errors[error_type])
         del self._errors[error_type]
 
-    def _census(self, record: SourceRecord) -> _Census:
-        try:
-            payloads = decode_data(record.data, MAX_DECOMPRESSED_BYTES)
-        except DecodeError as exc:
-            return _Census(0, 0, f"{exc.stage}:{exc.code}")
-        events = sum(len(p.log_events) for p in payloads)
-        control = sum(len(p.log_events) for p in payloads if p.message_type == CONTROL_MESSAGE)
-        return _Census(events, control, None)
-
     def _deliver(
-        self, record: SourceRecord, census: _Census, data: bytes, partition_keys: dict[str, str] | None
+        self,
+        record: SourceRecord,
+        census: Census,
+        data: bytes,
+        partition_keys: dict[str, str] | None,
+        converted: ConvertedRecord | None = None,
     ) -> None:
-        converted = convert_record(data)
+        if converted is None:
+            converted = convert_record(data)
         self.stats.unknown_keys_dropped += converted.unknown_keys
         if converted.error is not None:
             self.stats.records_conversion_failed += 1
@@ -377,18 +351,18 @@ class LocalFirehose:
         group = tuple(sorted((keys or {}).items()))
         pending = self._objects.get(group)
         if pending is None:
-            pending = self._objects[group] = _PendingObject(keys, record.arrival_ms)
+            pending = self._objects[group] = PendingObject(keys, record.arrival_ms)
         elif record.arrival_ms - pending.oldest_arrival_ms >= self.settings.s3_buffer_interval_s * 1000:
             self._write_pending_object(group)
-            pending = self._objects[group] = _PendingObject(keys, record.arrival_ms)
-        pending.rows.extend(converted.rows)
+            pending = self._objects[group] = PendingObject(keys, record.arrival_ms)
+        pending.add(converted)
         pending.bytes += len(data)
         pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, record.arrival_ms)
         self.stats.records_ok += 1
         if pending.bytes >= self.settings.s3_buffer_size_mb * MIB:
             self._write_pending_object(group)
 
-    def _fail_batch(self, invocation: Invocation, censuses: list[_Census]) -> None:
+    def _fail_batch(self, invocation: Invocation, censuses: list[Census]) -> None:
         assert invocation.error is not None
         self.stats.contract_errors += 1
         for record, census in zip(invocation.records, censuses, strict=True):
@@ -397,7 +371,7 @@ class LocalFirehose:
             )
 
     def _processing_failed(
-        self, record: SourceRecord, census: _Census, code: str, message: str, attempts: int, *, count: bool = True
+        self, record: SourceRecord, census: Census, code: str, message: str, attempts: int, *, count: bool = True
     ) -> None:
         self.stats.records_failed += 1
         self.stats.events_failed += census.events
@@ -412,11 +386,11 @@ class LocalFirehose:
         self.stats.failure_codes[code] = self.stats.failure_codes.get(code, 0) + 1
 
     def _queue_error(self, error_type: str, arrival_ms: int, document: dict[str, Any]) -> None:
-        pending = self._errors.setdefault(error_type, _PendingErrors(arrival_ms))
+        pending = self._errors.setdefault(error_type, PendingErrors(arrival_ms))
         pending.documents.append(document)
         pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, arrival_ms)
 
-    def _write_object(self, pending: _PendingObject) -> None:
+    def _write_object(self, pending: PendingObject) -> None:
         if not pending.rows:
             return
         settings = self.settings
@@ -427,14 +401,14 @@ class LocalFirehose:
             dynamic_partitioning=settings.dynamic_partitioning,
             rng=self.rng,
         )
-        body = table_to_parquet(rows_to_table(pending.rows))
+        body = table_to_parquet(parts_to_table(pending.parts))
         name = object_name(settings.stream_name, pending.oldest_arrival_ms, settings.file_extension)
         self.sink.put(prefix + name, body)
         self.stats.files_written += 1
-        self.stats.rows_written += len(pending.rows)
+        self.stats.rows_written += pending.rows
         self.stats.parquet_bytes += len(body)
 
-    def _write_errors(self, error_type: str, pending: _PendingErrors) -> None:
+    def _write_errors(self, error_type: str, pending: PendingErrors) -> None:
         settings = self.settings
         prefix = evaluate_prefix(
             settings.error_output_prefix,
@@ -445,6 +419,17 @@ class LocalFirehose:
         name = object_name(settings.stream_name, pending.oldest_arrival_ms)
         self.sink.put(prefix + name, encode_documents(pending.documents))
         self.stats.error_files_written += 1
+
+
+def _convert_ok(replies: list[RecordReply]) -> list[ConvertedRecord | None]:
+    """The ``Ok`` records' rows, by batch position, when the columnar fast path takes the batch's
+    ``Ok`` records at once; None where a record is converted on its own (``convert_record``)."""
+    ok = [reply.data for reply in replies if reply.result == "Ok" and reply.data is not None]
+    converted = convert_batch(ok) if ok else None
+    if converted is None:
+        return [None] * len(replies)
+    taken = iter(converted)
+    return [next(taken) if reply.result == "Ok" and reply.data is not None else None for reply in replies]
 
 
 __all__ = ["LocalFirehose", "RunStats"]

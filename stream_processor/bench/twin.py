@@ -92,11 +92,14 @@ def _breakdown(fixtures: Path, lake: Path, handler: Handler, buffer_mb: float) -
         finally:
             totals["handler"] = totals.get("handler", 0.0) + time.perf_counter() - started
 
+    # convert: JSON rows into checked columns (the batch's Arrow table on the fast path, rows on the
+    # row path); arrow: an object's buffered tables and rows into one table; parquet: the bytes.
     with (
-        _timed(LocalFirehose, "_census", totals, "census"),
+        _timed(pipeline, "take_census", totals, "census"),
         _timed(pipeline, "invoke_transform", totals, "invoke"),
+        _timed(pipeline, "convert_batch", totals, "convert"),
         _timed(pipeline, "convert_record", totals, "convert"),
-        _timed(pipeline, "rows_to_table", totals, "arrow"),
+        _timed(pipeline, "parts_to_table", totals, "arrow"),
         _timed(pipeline, "table_to_parquet", totals, "parquet"),
     ):
         stats, wall, _ = run_twin(fixtures, lake, timed_handler, buffer_mb)

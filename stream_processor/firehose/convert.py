@@ -14,7 +14,7 @@ import io
 import json
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
@@ -64,11 +64,18 @@ class ConversionError:
 
 @dataclass(frozen=True, slots=True)
 class ConvertedRecord:
-    """A record's rows ready for Arrow, or its conversion error; ``unknown_keys`` dropped silently."""
+    """A record's rows ready for Arrow, or its conversion error; ``unknown_keys`` dropped silently.
+    The columnar fast path (``convert_columns``) hands the rows over as ``table`` instead."""
 
     rows: list[dict[str, object]]
     error: ConversionError | None = None
     unknown_keys: int = 0
+    table: pa.Table | None = None
+
+    @property
+    def row_count(self) -> int:
+        """How many rows the record has."""
+        return self.table.num_rows if self.table is not None else len(self.rows)
 
 
 _STR: Final = frozenset({str})
@@ -266,6 +273,20 @@ def rows_to_table(rows: Iterable[dict[str, object]]) -> pa.Table:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
+def parts_to_table(parts: Iterable[pa.Table | list[dict[str, object]]]) -> pa.Table:
+    """Buffered tables and runs of checked rows, in order, into one table with contiguous columns
+    (so the Parquet writer cuts pages as it does for a table built from rows in one go)."""
+    tables = [part if isinstance(part, pa.Table) else rows_to_table(part) for part in parts]
+    return pa.concat_tables(tables).combine_chunks() if tables else rows_to_table([])
+
+
+def detach_tables(tables: Sequence[pa.Table]) -> pa.Table:
+    """Tables (slices of larger ones) as one table of new buffers, which keeps nothing else alive."""
+    if len(tables) == 1:  # combine_chunks leaves a lone chunk as it is: take copies it
+        return tables[0].take(pa.array(range(tables[0].num_rows), pa.int64()))
+    return pa.concat_tables(tables).combine_chunks()
+
+
 def table_to_parquet(table: pa.Table) -> bytes:
     """Parquet bytes as Firehose writes them: Snappy, timestamps as INT96 (Hive's ParquetSerDe)."""
     sink = io.BytesIO()
@@ -285,7 +306,9 @@ __all__ = [
     "ConvertedRecord",
     "arrow_schema",
     "convert_record",
+    "detach_tables",
     "dropped_reason",
+    "parts_to_table",
     "rows_to_table",
     "table_to_parquet",
 ]

@@ -9,11 +9,9 @@ shaped exactly like Firehose's (firehose-contract §2.1) and the reply is checke
 from __future__ import annotations
 
 import base64
-import binascii
 import contextlib
 import io
 import itertools
-import json
 import logging
 import time
 import uuid
@@ -22,8 +20,10 @@ from dataclasses import dataclass, field
 from typing import Any, Final
 
 from stream_processor.errors import ContractError
+from stream_processor.firehose.reply_size import measure_reply
 from stream_processor.settings import DeliverySettings
 from stream_processor.sources.fixture import SourceRecord
+from transform_lambda import accel
 from transform_lambda.config import LAMBDA_RESPONSE_LIMIT_BYTES
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ def invoke_transform(
         entry: dict[str, Any] = {
             "recordId": rid,
             "approximateArrivalTimestamp": rec.arrival_ms,
-            "data": base64.b64encode(rec.data).decode(),
+            "data": accel.b64encode(rec.data),
         }
         if settings.source_kinesis_stream is not None:
             entry["kinesisRecordMetadata"] = {
@@ -161,11 +161,8 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
     Raises:
         ContractError: with the Firehose error code the batch fails with.
     """
-    try:
-        encoded = json.dumps(response)
-    except (TypeError, ValueError) as exc:
-        raise ContractError("Lambda.JsonProcessingException", "the response is not JSON-serializable") from exc
-    size = len(encoded.encode())
+    measured = measure_reply(response)
+    size = measured.size
     if size > LAMBDA_RESPONSE_LIMIT_BYTES:
         raise ContractError(
             "Lambda.ResponseSizeExceeded",
@@ -176,7 +173,7 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
         raise ContractError("Lambda.InvalidResponse", "the response has no 'records' list")
     expected = set(record_ids)
     replies: dict[str, RecordReply] = {}
-    for entry in entries:
+    for position, entry in enumerate(entries):
         if not isinstance(entry, Mapping):
             raise ContractError("Lambda.InvalidResponse", "a response record is not an object")
         rid = entry.get("recordId")
@@ -184,7 +181,7 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
             raise ContractError("Lambda.InvalidRecordId", f"recordId {str(rid)[:80]!r} was not in the request")
         if rid in replies:
             raise ContractError("Lambda.DuplicatedRecordId", f"recordId {rid} returned more than once")
-        replies[rid] = _reply(rid, entry)
+        replies[rid] = _reply(rid, entry, measured.decoded[position] if measured.decoded else None)
     missing = expected.difference(replies)
     if missing:
         raise ContractError(
@@ -194,7 +191,8 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
     return replies, size
 
 
-def _reply(rid: str, entry: Mapping[str, Any]) -> RecordReply:
+def _reply(rid: str, entry: Mapping[str, Any], decoded: bytes | None) -> RecordReply:
+    """One entry's reply; ``decoded`` is its data when ``measure_reply`` already decoded it."""
     result = entry.get("result")
     if result not in RESULTS:
         raise ContractError(
@@ -207,8 +205,8 @@ def _reply(rid: str, entry: Mapping[str, Any]) -> RecordReply:
         if not isinstance(raw, str):
             raise ContractError("Lambda.InvalidData", f"record {rid}: an Ok record needs base64 'data'")
         try:
-            data = base64.b64decode(raw, validate=True)
-        except binascii.Error as exc:
+            data = decoded if decoded is not None else base64.b64decode(raw, validate=True)
+        except ValueError as exc:  # binascii.Error, or text that is not ASCII at all
             raise ContractError("Lambda.InvalidData", f"record {rid}: 'data' is not base64") from exc
     keys = None
     metadata = entry.get("metadata")

@@ -63,6 +63,7 @@ def ok(rid: str) -> dict[str, Any]:
         ({"records": [ok("a"), {"recordId": "b", "result": "OK"}]}, "Lambda.InvalidResult"),
         ({"records": [ok("a"), {"recordId": "b", "result": "Ok"}]}, "Lambda.InvalidData"),
         ({"records": [ok("a"), {"recordId": "b", "result": "Ok", "data": "%%"}]}, "Lambda.InvalidData"),
+        ({"records": [ok("a"), {"recordId": "b", "result": "Ok", "data": "ñw=="}]}, "Lambda.InvalidData"),
         ({"records": [ok("a"), {**ok("b"), "metadata": {"partitionKeys": {"k": 1}}}]}, "Lambda.InvalidMetadata"),
         ({"nope": []}, "Lambda.InvalidResponse"),
         ({"records": [ok("a"), {**ok("b"), "data": "A" * 6_300_000}]}, "Lambda.ResponseSizeExceeded"),

@@ -1,0 +1,96 @@
+"""Census: what the twin itself finds in a record before the transform sees it, for conservation.
+
+Input: a record's raw bytes. Output: a ``Census``: its log events, how many of them are in control
+messages, and the decode error when the record cannot be decoded. The common case (one gzip member
+holding one plain subscription message) is counted from the parsed JSON directly; anything else is
+decoded in full with ``decode_data``, which the fast count agrees with by construction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+from transform_lambda import accel
+from transform_lambda.config import MAX_DECOMPRESSED_BYTES
+from transform_lambda.decode import CONTROL_MESSAGE, DATA_MESSAGE, SOURCE_HINT_KEY, decode_data, inflate
+from transform_lambda.errors import DecodeError
+
+_GZIP_MAGIC: Final = b"\x1f\x8b"
+_MESSAGE_TYPES: Final = frozenset({DATA_MESSAGE, CONTROL_MESSAGE})
+# The subscription message keys the transform reads (firehose-contract §1), and the source hint it
+# puts on the chunks of a record it splits and re-ingests.
+_ENVELOPE_KEYS: Final = frozenset(
+    {"messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents", "policyLevel"}
+) | {SOURCE_HINT_KEY}
+
+
+@dataclass(frozen=True, slots=True)
+class Census:
+    """What the twin itself finds in a record before the transform sees it."""
+
+    events: int
+    control_events: int
+    decode_error: str | None
+
+
+def take_census(data: bytes) -> Census:
+    """Count a record's log events; an undecodable record has none and names its decode error."""
+    fast = _plain_census(data)
+    if fast is not None:
+        return fast
+    try:
+        payloads = decode_data(data, MAX_DECOMPRESSED_BYTES)
+    except DecodeError as exc:
+        return Census(0, 0, f"{exc.stage}:{exc.code}")
+    events = sum(len(p.log_events) for p in payloads)
+    control = sum(len(p.log_events) for p in payloads if p.message_type == CONTROL_MESSAGE)
+    return Census(events, control, None)
+
+
+def _plain_census(data: bytes) -> Census | None:
+    """The census of a gzip record holding one subscription message whose every log event is exactly
+    ``{id, timestamp, message}`` with a string id and message and an integer timestamp, and whose
+    envelope is valid: what ``decode_data`` surely decodes into one payload with those events.
+    None for anything else (``decode_data`` then decides)."""
+    if not data.startswith(_GZIP_MAGIC) or "orjson" not in accel.active():
+        return None
+    try:
+        doc = accel.loads(inflate(data, MAX_DECOMPRESSED_BYTES))
+    except DecodeError:
+        return None
+    if type(doc) is not dict or not _ENVELOPE_KEYS.issuperset(doc):
+        return None
+    message_type = doc.get("messageType")
+    group, stream = doc.get("logGroup", ""), doc.get("logStream", "")
+    filters = doc.get("subscriptionFilters", [])
+    policy_level = doc.get("policyLevel")
+    hint = doc.get(SOURCE_HINT_KEY)
+    events = doc.get("logEvents")
+    if (
+        message_type not in _MESSAGE_TYPES
+        or (hint is not None and type(hint) is not str)
+        or type(doc.get("owner", "")) is not str
+        or type(group) is not str
+        or type(stream) is not str
+        or type(filters) is not list
+        or not all(type(f) is str for f in filters)
+        or (policy_level is not None and type(policy_level) is not str)
+        or type(events) is not list
+        or (message_type == DATA_MESSAGE and (not group or not stream))
+    ):
+        return None
+    for event in events:
+        if (
+            type(event) is not dict
+            or len(event) != 3
+            or type(event.get("id")) is not str
+            or type(event.get("message")) is not str
+            or type(event.get("timestamp")) is not int
+        ):
+            return None
+    count = len(events)
+    return Census(count, count if message_type == CONTROL_MESSAGE else 0, None)
+
+
+__all__ = ["Census", "take_census"]

@@ -1,0 +1,61 @@
+"""Buffer stage, S3 side: what waits for its object to be written, as Firehose's S3 buffering hints
+hold it.
+
+Input: converted records (``ConvertedRecord``) and error documents. Output: per partition, a
+``PendingObject`` whose rows become one Parquet object; per error type, ``PendingErrors``. When to
+write them (size, interval, the end of a run) is the pipeline's decision.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
+
+from stream_processor.firehose.convert import ConvertedRecord, detach_tables
+
+
+@dataclass(slots=True)
+class PendingObject:
+    """Rows waiting in the S3 buffer for one partition: tables from the columnar fast path and runs
+    of rows from the row path, in arrival order (``convert.parts_to_table`` joins them)."""
+
+    partition_keys: dict[str, str] | None
+    oldest_arrival_ms: int
+    parts: list[pa.Table | list[dict[str, object]]] = field(default_factory=list)
+    rows: int = 0
+    bytes: int = 0
+    slices: int = 0  # the last parts, slices of a batch's table not yet detached
+
+    def add(self, converted: ConvertedRecord) -> None:
+        """Append one record's rows."""
+        if converted.table is not None:
+            self.parts.append(converted.table)
+            self.slices += 1
+        else:
+            self.detach()
+            if self.parts and isinstance(self.parts[-1], list):
+                self.parts[-1].extend(converted.rows)
+            else:
+                self.parts.append(list(converted.rows))
+        self.rows += converted.row_count
+
+    def detach(self) -> None:
+        """Copy the record slices added since the last call into one table of this object's own: a
+        slice keeps its whole batch's table alive, for as long as this object waits to be written."""
+        if self.slices:
+            tables = [part for part in self.parts[-self.slices :] if isinstance(part, pa.Table)]
+            self.parts[-self.slices :] = [detach_tables(tables)]
+            self.slices = 0
+
+
+@dataclass(slots=True)
+class PendingErrors:
+    """Error documents of one error type waiting in the S3 buffer."""
+
+    oldest_arrival_ms: int
+    documents: list[dict[str, Any]] = field(default_factory=list)
+
+
+__all__ = ["PendingErrors", "PendingObject"]
