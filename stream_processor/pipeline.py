@@ -117,6 +117,10 @@ class LocalFirehose:
         self._objects: dict[tuple[tuple[str, str], ...], PendingObject] = {}
         self._errors: dict[str, PendingErrors] = {}
         self._returned_census: dict[int, Census] = {}
+        # Records taken into a batch and not yet routed (a failure mid-batch leaves them here).
+        self._in_flight: dict[int, SourceRecord] = {}
+        # The processor buffer and handed-back records of the last stream, once it closed on an error.
+        self._abandoned: tuple[ProcessorBuffer, deque[SourceRecord]] | None = None
         self.sink.clean_temporary_files()
 
     def run(
@@ -204,6 +208,7 @@ class LocalFirehose:
         stats = self.stats
         censuses: list[Census] = []
         stats.invocations += 1
+        self._in_flight.update((id(record), record) for record in batch)
         for record in batch:
             returned = self._returned_census.pop(id(record), None)
             census = returned or take_census(record.data)
@@ -242,6 +247,8 @@ class LocalFirehose:
                 self._deliver(record, census, reply.data, reply.partition_keys, converted)
         for pending in self._objects.values():
             pending.detach()
+        for record in batch:  # each is now in a pending object or document, or needed nothing more
+            self._in_flight.pop(id(record), None)
 
     # --- incremental delivery, for a long-running source (``serve``)
     def open_stream(self) -> None:
@@ -262,7 +269,10 @@ class LocalFirehose:
             RuntimeError: ``open_stream`` was not called.
         """
         buffer, returned, _ = self._live_state()
-        for record in self._source_records(records):
+        taken = list(self._source_records(records))
+        # In flight from here: a failure part way through must not forget the records after it.
+        self._in_flight.update((id(record), record) for record in taken)
+        for record in taken:
             for batch in buffer.add(record):
                 self.process_batch(batch)
             self._take_back(returned, buffer)
@@ -288,10 +298,31 @@ class LocalFirehose:
         buffer, returned, stack = self._live_state()
         try:
             self._drain(buffer, returned)
+        except BaseException:
+            self._abandoned = (buffer, returned)
+            raise
         finally:
             stack.close()
             self._live = None
         return self.stats
+
+    def unwritten_records(self) -> list[SourceRecord]:
+        """Every record whose outcome is not on disk yet: waiting in the processor buffer, handed back
+        by re-ingestion, taken into a batch that did not finish, or routed into an object or error
+        document not yet written. After a failure this is what must be saved to lose nothing
+        (``serve`` spills it); each record once, in no particular order."""
+        live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None = getattr(self, "_live", None)
+        held = (live[0], live[1]) if live is not None else self._abandoned
+        found: dict[int, SourceRecord] = {}
+        if held is not None:
+            found.update((id(r), r) for r in held[0].held())
+            found.update((id(r), r) for r in held[1])
+        found.update(self._in_flight)
+        for pending_object in self._objects.values():
+            found.update((id(r), r) for r in pending_object.records)
+        for pending_errors in self._errors.values():
+            found.update((id(r), r) for r in pending_errors.records)
+        return list(found.values())
 
     def _live_state(self) -> tuple[ProcessorBuffer, deque[SourceRecord], ExitStack]:
         live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None = getattr(self, "_live", None)
@@ -309,12 +340,22 @@ class LocalFirehose:
     def _write_pending_object(self, key: tuple[tuple[str, str], ...]) -> None:
         """Write one buffered object; it leaves the buffer only once it is on disk, so a failed
         write (a full disk) keeps its rows for the next attempt instead of losing them."""
-        self._write_object(self._objects[key])
+        pending = self._objects[key]
+        self._write_object(pending)
         del self._objects[key]
+        self._written(pending.records)
 
     def _write_pending_errors(self, error_type: str) -> None:
-        self._write_errors(error_type, self._errors[error_type])
+        pending = self._errors[error_type]
+        self._write_errors(error_type, pending)
         del self._errors[error_type]
+        self._written(pending.records)
+
+    def _written(self, records: list[SourceRecord]) -> None:
+        """Records whose outcome is on disk are no longer in flight (a batch that failed after
+        routing them leaves them there until then)."""
+        for record in records:
+            self._in_flight.pop(id(record), None)
 
     def _deliver(
         self,
@@ -339,7 +380,7 @@ class LocalFirehose:
                 self.clock_ms(),
                 self.settings,
             )
-            self._queue_error(FORMAT_CONVERSION_FAILED, record.arrival_ms, doc)
+            self._queue_error(FORMAT_CONVERSION_FAILED, record, doc)
             return
         keys = partition_keys if self.settings.dynamic_partitioning else None
         if self.settings.dynamic_partitioning:
@@ -356,6 +397,7 @@ class LocalFirehose:
             self._write_pending_object(group)
             pending = self._objects[group] = PendingObject(keys, record.arrival_ms)
         pending.add(converted)
+        pending.records.append(record)
         pending.bytes += len(data)
         pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, record.arrival_ms)
         self.stats.records_ok += 1
@@ -380,15 +422,16 @@ class LocalFirehose:
         doc = processing_failed_document(
             record.data, record.arrival_ms, code, message, attempts, self.clock_ms(), self.settings
         )
-        self._queue_error(PROCESSING_FAILED, record.arrival_ms, doc)
+        self._queue_error(PROCESSING_FAILED, record, doc)
 
     def _count_failure(self, code: str) -> None:
         self.stats.failure_codes[code] = self.stats.failure_codes.get(code, 0) + 1
 
-    def _queue_error(self, error_type: str, arrival_ms: int, document: dict[str, Any]) -> None:
-        pending = self._errors.setdefault(error_type, PendingErrors(arrival_ms))
+    def _queue_error(self, error_type: str, record: SourceRecord, document: dict[str, Any]) -> None:
+        pending = self._errors.setdefault(error_type, PendingErrors(record.arrival_ms))
         pending.documents.append(document)
-        pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, arrival_ms)
+        pending.records.append(record)
+        pending.oldest_arrival_ms = min(pending.oldest_arrival_ms, record.arrival_ms)
 
     def _write_object(self, pending: PendingObject) -> None:
         if not pending.rows:

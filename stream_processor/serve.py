@@ -24,7 +24,7 @@ from types import FrameType
 from typing import Any, Final, TextIO
 
 from stream_processor.checkpoint import CHECKPOINT_DIR
-from stream_processor.errors import ConfigError, ProcessorError
+from stream_processor.errors import ConfigError, ProcessorError, SinkError
 from stream_processor.firehose.endpoint import AcceptedRecord, ApiError, StreamEndpoint
 from stream_processor.firehose.invoke import Handler
 from stream_processor.pipeline import LocalFirehose, RunStats
@@ -61,6 +61,8 @@ class LiveStream:
         self._error: BaseException | None = None
         self.spilled = 0
         self.spill_path: Path | None = None
+        self.unsaved = 0
+        self.spill_error: SinkError | None = None
 
     def accept(self, accepted: list[AcceptedRecord]) -> None:
         """Endpoint callback: queue a whole call's records; refused (503) once shutdown began.
@@ -96,6 +98,8 @@ class LiveStream:
         if self._error is not None:
             name, error = self.firehose.settings.stream_name, self._error
             where = f"; {self.spilled} accepted records saved to {self.spill_path}" if self.spilled else ""
+            if self.unsaved:
+                where = f"; {self.unsaved} accepted records could not be saved either: {self.spill_error}"
             raise ServeError(f"stream {name} failed: {type(error).__name__}: {error}{where}") from error
         return self.firehose.stats
 
@@ -121,8 +125,9 @@ class LiveStream:
             self._spill_queue()
 
     def _spill_queue(self) -> None:
-        """Save records accepted (answered 200) but not yet processed, as a Firehose event file
-        that ``replay`` and ``run`` read, so a failed worker loses none of them."""
+        """Save every record accepted (answered 200) whose outcome is not on disk, as a Firehose event
+        file that ``replay`` and ``run`` read, so a failed worker loses none of them: those still
+        queued, and those the twin held (buffered, in a batch that failed, in an unwritten object)."""
         pending: list[SourceRecord] = []
         while True:
             try:
@@ -131,9 +136,10 @@ class LiveStream:
                 break
             if item:
                 pending.extend(item)
+        pending.extend(self.firehose.unwritten_records())
         if not pending:
             return
-        path = self.firehose.sink.root / CHECKPOINT_DIR / f"serve-unprocessed-{self.clock_ms()}.json"
+        key = f"{CHECKPOINT_DIR}/serve-unprocessed-{self.clock_ms()}.json"
         event = {
             "invocationId": "serve-unprocessed",
             "deliveryStreamArn": self.firehose.settings.delivery_stream_arn,
@@ -147,8 +153,11 @@ class LiveStream:
                 for n, r in enumerate(pending)
             ],
         }
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(event))
+        try:
+            path = self.firehose.sink.put(key, json.dumps(event).encode())
+        except SinkError as exc:  # the same full or broken disk, most likely: say so, loudly
+            self.unsaved, self.spill_error = len(pending), exc
+            return
         self.spilled, self.spill_path = len(pending), path
 
 

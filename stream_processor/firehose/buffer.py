@@ -57,6 +57,10 @@ class ProcessorBuffer:
         """Arrival time of the open batch's first record (None when empty), for wall-clock flushing."""
         return self._records[0].arrival_ms if self._records else None
 
+    def held(self) -> list[SourceRecord]:
+        """The records waiting for the next batch, oldest first."""
+        return list(self._records)
+
     def __len__(self) -> int:
         return len(self._records)
 

@@ -14,6 +14,7 @@ from typing import Any
 import pyarrow as pa
 
 from stream_processor.firehose.convert import ConvertedRecord, detach_tables
+from stream_processor.sources.fixture import SourceRecord
 
 
 @dataclass(slots=True)
@@ -27,6 +28,7 @@ class PendingObject:
     rows: int = 0
     bytes: int = 0
     slices: int = 0  # the last parts, slices of a batch's table not yet detached
+    records: list[SourceRecord] = field(default_factory=list)  # whose rows these are, until written
 
     def add(self, converted: ConvertedRecord) -> None:
         """Append one record's rows."""
@@ -56,6 +58,7 @@ class PendingErrors:
 
     oldest_arrival_ms: int
     documents: list[dict[str, Any]] = field(default_factory=list)
+    records: list[SourceRecord] = field(default_factory=list)  # whose documents these are, until written
 
 
 __all__ = ["PendingErrors", "PendingObject"]
