@@ -31,8 +31,9 @@ RUNTIME: Final = f"python{TARGET_PYTHON}"
 # Values of the ``src`` partition key the transform is planned to emit (schema.py, ``source``
 # column). Parsers registered later are added after these, so projection never hides them.
 PLANNED_SOURCES: Final = ("lambda", "vpc_flow", "apigateway", "cloudtrail", "json", "text")
-# First day partition projection enumerates; queries without a dt filter scan from here.
-PROJECTION_DT_START: Final = "2024-01-01"
+# The data stack's parameter naming the first day partition projection enumerates: older dt
+# partitions (a backfill of older history) are invisible to Athena until it is moved back.
+PROJECTION_START_PARAMETER: Final = "PartitionProjectionStart"
 
 # Hive/Glue names of Parquet's input and output formats and SerDe (firehose-contract.md §6.1).
 PARQUET_INPUT_FORMAT: Final = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
@@ -211,7 +212,7 @@ def table_input() -> dict[str, Any]:
         f"projection.{src}.values": ",".join(source_values()),
         f"projection.{dt}.type": "date",
         f"projection.{dt}.format": "yyyy-MM-dd",
-        f"projection.{dt}.range": f"{PROJECTION_DT_START},NOW+1DAYS",
+        f"projection.{dt}.range": {"Fn::Sub": f"${{{PROJECTION_START_PARAMETER}}},NOW+1DAYS"},
         f"projection.{dt}.interval": "1",
         f"projection.{dt}.interval.unit": "DAYS",
         f"projection.{hour}.type": "integer",

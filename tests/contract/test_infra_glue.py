@@ -81,6 +81,9 @@ def test_glue_projection_types_cover_every_partition_value() -> None:
     dt, hour = date_hour_from_epoch_ms(1_763_900_000_000)
     assert params["projection.dt.type"] == "date"
     assert params["projection.dt.format"] == "yyyy-MM-dd"
+    # The first projected day is the data stack's PartitionProjectionStart (default below): set back
+    # for a backfill of older history, which projection would otherwise never query.
+    assert params["projection.dt.range"] == "2024-01-01,NOW+1DAYS"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", dt)
     assert params["projection.hour.type"] == "integer"
     assert params["projection.hour.range"] == "0,23"
