@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import logging
 import tempfile
 import time
 import uuid
@@ -31,6 +32,8 @@ from stream_processor.errors import ProcessorError
 from stream_processor.progress import Progress
 from stream_processor.settings import DeliverySettings
 from stream_processor.sinks.object_store import ObjectStore, StoredObject
+
+logger = logging.getLogger(__name__)
 
 MANIFEST_PREFIX: Final = "_state/compaction/"
 STAGED_PREFIX: Final = "_compact-"
@@ -84,6 +87,7 @@ class CompactionReport:
     skipped_small: int = 0
     rolled_forward: int = 0
     rolled_back: int = 0
+    kept_changed: int = 0  # inputs replaced between merge and retire, left in place
     elapsed_s: float = 0.0
     dry_run: bool = False
 
@@ -104,6 +108,7 @@ class CompactionReport:
             "skipped_small": self.skipped_small,
             "rolled_forward": self.rolled_forward,
             "rolled_back": self.rolled_back,
+            "kept_changed": self.kept_changed,
             "elapsed_s": round(self.elapsed_s, 3),
             "totals": self.totals(),
         }
@@ -209,7 +214,7 @@ class Compactor:
             "version": 1,
             "run_id": run_id,
             "partition": partition,
-            "inputs": [{"key": f.key, "size": f.size} for f in files],
+            "inputs": [{"key": f.key, "size": f.size, "version": f.version} for f in files],
             "outputs": outputs,
             "rows_in": merged.rows_in,
             "rows_out": merged.rows_out,
@@ -263,6 +268,13 @@ class Compactor:
                 store.rename(o["staged"], o["final"])
         for n, i in enumerate(manifest["inputs"]):
             self.checkpoint(f"retire:{n}")
+            merged = i.get("version")  # absent in manifests of older versions of this tool
+            current = store.version_of(i["key"]) if merged else None
+            if merged and current is not None and current != merged:
+                # Replaced since it was merged: its new content is in no output, so it stays.
+                logger.warning("Kept %s: it changed after it was merged.", i["key"])
+                self.report.kept_changed += 1
+                continue
             store.delete(i["key"])
         self.checkpoint("done")
         store.delete(key)

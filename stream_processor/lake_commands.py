@@ -202,6 +202,8 @@ def run_compact(args: argparse.Namespace) -> int:
             f"recovered: {report.rolled_forward} interrupted compaction(s) finished, "
             f"{report.rolled_back} staged file(s) removed"
         )
+    if report.kept_changed:
+        print(f"kept: {report.kept_changed} input(s) replaced while being compacted (their new rows stay as they are)")
     for p in report.partitions:
         if args.dry_run:
             print(f"  {p.partition}: {p.files_before} files, {p.bytes_before / 1e6:.2f} MB")

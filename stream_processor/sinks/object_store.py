@@ -37,10 +37,12 @@ RETRY_ATTEMPTS: Final = 10
 
 @dataclass(frozen=True, slots=True)
 class StoredObject:
-    """One object: its key relative to the store's location, and its size in bytes."""
+    """One object: its key relative to the store's location, its size in bytes, and a token that
+    changes whenever its content is replaced (the S3 ETag; size and mtime locally)."""
 
     key: str
     size: int
+    version: str = ""
 
 
 class ObjectStore(Protocol):
@@ -54,6 +56,10 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool:
         """Whether ``key`` exists."""
+        ...
+
+    def version_of(self, key: str) -> str | None:
+        """The object's current ``StoredObject.version``, or None when it does not exist."""
         ...
 
     def read_bytes(self, key: str) -> bytes:
@@ -100,6 +106,10 @@ def open_store(location: str | Path) -> ObjectStore:
     return LocalStore(Path(text))
 
 
+def _local_version(stat: os.stat_result) -> str:
+    return f"{stat.st_size}:{stat.st_mtime_ns}"
+
+
 class LocalStore:
     """Keys as files under a root directory; writes go through ``LocalDirSink`` (temp + rename)."""
 
@@ -122,12 +132,20 @@ class LocalStore:
             if path.is_file() and not path.name.startswith(TEMP_PREFIX):
                 key = path.relative_to(self.root).as_posix()
                 if key.startswith(prefix):
-                    found.append(StoredObject(key, path.stat().st_size))
+                    stat = path.stat()
+                    found.append(StoredObject(key, stat.st_size, _local_version(stat)))
         yield from sorted(found, key=lambda o: o.key)
 
     def exists(self, key: str) -> bool:
         """Whether the file exists."""
         return self._path(key).is_file()
+
+    def version_of(self, key: str) -> str | None:
+        """Size and modification time of the file, or None."""
+        try:
+            return _local_version(self._path(key).stat())
+        except FileNotFoundError:
+            return None
 
     def read_bytes(self, key: str) -> bytes:
         """The file's bytes."""
@@ -195,7 +213,7 @@ class S3Store:
         paginator = self.client.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=self.bucket, Prefix=self._key(prefix)):
             for item in page.get("Contents", []):
-                yield StoredObject(item["Key"][len(self.prefix) :], item["Size"])
+                yield StoredObject(item["Key"][len(self.prefix) :], item["Size"], item.get("ETag", ""))
 
     def exists(self, key: str) -> bool:
         """HeadObject."""
@@ -208,6 +226,19 @@ class S3Store:
                 return False
             raise
         return True
+
+    def version_of(self, key: str) -> str | None:
+        """HeadObject's ETag, or None."""
+        from botocore.exceptions import ClientError
+
+        try:
+            head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                return None
+            raise
+        etag: str = head.get("ETag", "")
+        return etag
 
     def read_bytes(self, key: str) -> bytes:
         """GetObject, whole body."""

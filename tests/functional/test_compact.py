@@ -281,3 +281,31 @@ def _big_partition(root: Path, total_bytes: int) -> dict[str, int]:
         pq.write_table(table, path, row_group_size=500, compression="snappy", use_deprecated_int96_timestamps=True)
         del table, rows
     return {"files": files, "duplicates": duplicates}
+
+
+@pytest.mark.parametrize("where", ["local", "s3"])
+def test_compact_keeps_an_input_replaced_after_it_was_merged(tmp_path: Path, where: str, request: Any) -> None:
+    # GIVEN a partition, and a writer that replaces one input while compaction is publishing
+    if where == "s3":
+        request.getfixturevalue("aws_env")
+        boto3.client("s3").create_bucket(Bucket="lake")
+        store: ObjectStore = S3Store("lake", "prod")
+    else:
+        store = LocalStore(tmp_path)
+    write_partition(store, FILES)
+    replaced = next(o.key for o in store.list("logs/") if o.key.endswith("file002.parquet"))
+    newer = table_to_parquet(rows_to_table(make_rows(["late-1", "late-2"])))
+
+    def replace_input(step: str) -> None:
+        if step == "retire:0":
+            store.put_bytes(replaced, newer)
+
+    # WHEN compaction retires its inputs
+    report = compactor(store, checkpoint=replace_input).run()
+
+    # THEN the replaced input is kept (its new rows are in no output), the others are retired
+    assert report.kept_changed == 1
+    assert store.exists(replaced)
+    ids = collections.Counter(r["event_id"] for r in visible_rows(store))
+    assert set(ids) == {*DISTINCT, "late-1", "late-2"} and ids["late-1"] == 1
+    assert len([o for o in store.list("logs/") if o.key.endswith(".parquet")]) == 2
