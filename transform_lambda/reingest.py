@@ -25,6 +25,7 @@ from transform_lambda.limits import (
     KINESIS_MAX_RECORD_BYTES,
     KINESIS_MAX_RECORDS,
 )
+from transform_lambda.stream_put import put_once, put_retrying
 
 logger = logging.getLogger(__name__)
 
@@ -113,50 +114,33 @@ class StreamReingester:
         return failed
 
     def _put_with_retries(self, chunk: list[ReingestItem]) -> set[int]:
-        pending = chunk
-        for attempt in range(1, self.max_attempts + 1):
-            if self.deadline is not None and self.deadline() < MIN_SECONDS_FOR_A_CALL:
-                # Not enough time left for a call: fail these records (Firehose keeps them) rather
-                # than be cut off by the Lambda timeout and have the whole batch retried.
-                break
-            try:
-                pending = self._put_once(pending)
-            except Exception as exc:  # botocore already retried the call; count it as one attempt
-                logger.warning(
-                    "Re-ingestion call failed.",
-                    extra={"attempt": attempt, "error": type(exc).__name__, "records": len(pending)},
-                )
-            else:
-                if not pending:
-                    return set()
-            if attempt == self.max_attempts:
-                break
-            delay = self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1)))
-            if self.deadline is not None and self.deadline() < delay + 1.0:
-                break
-            self.sleep(delay)
+        def call_failed(attempt: int, exc: Exception) -> None:
+            logger.warning("Re-ingestion call failed.", extra={"attempt": attempt, "error": type(exc).__name__})
+
+        # Below MIN_SECONDS_FOR_A_CALL left, no call starts: the records fail (Firehose keeps them)
+        # rather than the Lambda timeout cutting the call off and Firehose retrying the whole batch.
+        pending = put_retrying(
+            self._put_once,
+            chunk,
+            max_attempts=self.max_attempts,
+            backoff_base_s=BACKOFF_BASE_S,
+            backoff_cap_s=BACKOFF_CAP_S,
+            sleep=self.sleep,
+            rng=self.rng,
+            time_left=self.deadline,
+            min_call_s=MIN_SECONDS_FOR_A_CALL,
+            on_call_error=call_failed,
+        )
+        if not pending:
+            return set()
         logger.error("Records could not be re-ingested.", extra={"records": len(pending)})
         return {item.owner for item in pending}
 
     def _put_once(self, items: list[ReingestItem]) -> list[ReingestItem]:
         """One API call; returns the items whose entries failed."""
-        client = self._client_for_target()
-        if self.target.service == "firehose":
-            response = client.put_record_batch(
-                DeliveryStreamName=self.target.name, Records=[{"Data": item.data} for item in items]
-            )
-            entries = response["RequestResponses"]
-            failed_count = response.get("FailedPutCount", 0)
-        else:
-            response = client.put_records(
-                StreamName=self.target.name,
-                Records=[{"Data": item.data, "PartitionKey": item.partition_key or "reingest"} for item in items],
-            )
-            entries = response["Records"]
-            failed_count = response.get("FailedRecordCount", 0)
-        if not failed_count:
-            return []
-        return [item for item, entry in zip(items, entries, strict=True) if entry.get("ErrorCode")]
+        entries = [(item.data, item.partition_key) for item in items]
+        failed = put_once(self._client_for_target(), self.target.service, self.target.name, entries, "reingest")
+        return [items[n] for n in failed]
 
     def _client_for_target(self) -> Any:
         if self._client is None:

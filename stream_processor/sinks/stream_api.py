@@ -2,8 +2,9 @@
 stream (``PutRecords``, optionally KPL-aggregated), for ``replay``.
 
 Input: ``OutgoingRecord`` items and a boto3 client. Output: the records that could not be put after
-bounded retries of only the failed entries, with jittered exponential backoff (the approach of
-``transform_lambda.reingest``), and counts of calls and retried entries.
+bounded retries of only the failed entries, with jittered exponential backoff (the same call and
+retry loop as the transform's re-ingestion: ``transform_lambda.stream_put``), and counts of calls
+and retried entries.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from transform_lambda.limits import (
     KINESIS_MAX_RECORD_BYTES,
     KINESIS_MAX_RECORDS,
 )
+from transform_lambda.stream_put import put_once, put_retrying
 
 logger = logging.getLogger(__name__)
 
@@ -107,35 +109,33 @@ class StreamApiSink:
         """Put one batch; returns the records that could not be put (oversized ones without trying)."""
         failed = [r for r in records if self.size_of(r) > self.max_record_bytes]
         pending = [r for r in records if self.size_of(r) <= self.max_record_bytes]
-        for attempt in range(1, self.max_attempts + 1):
-            if not pending:
-                break
-            if attempt > 1:
-                self.counts.retried_entries += len(pending)
-                self.sleep(self.rng.uniform(0, min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))))
-            try:
-                pending = self._put_once(pending)
-            except Exception as exc:  # botocore already retried the call; count it as one attempt
-                self.counts.failed_calls += 1
-                logger.warning("Put call failed.", extra={"attempt": attempt, "error": type(exc).__name__})
+        if not pending:
+            return failed
+
+        def retried(entries: int) -> None:
+            self.counts.retried_entries += entries
+
+        def call_failed(attempt: int, exc: Exception) -> None:
+            self.counts.failed_calls += 1
+            logger.warning("Put call failed.", extra={"attempt": attempt, "error": type(exc).__name__})
+
+        pending = put_retrying(
+            self._put_once,
+            pending,
+            max_attempts=self.max_attempts,
+            backoff_base_s=BACKOFF_BASE_S,
+            backoff_cap_s=BACKOFF_CAP_S,
+            sleep=self.sleep,
+            rng=self.rng,
+            on_retry=retried,
+            on_call_error=call_failed,
+        )
         return failed + pending
 
     def _put_once(self, records: list[OutgoingRecord]) -> list[OutgoingRecord]:
         self.counts.calls += 1
-        if self.service == "firehose":
-            response = self.client.put_record_batch(
-                DeliveryStreamName=self.stream, Records=[{"Data": r.data} for r in records]
-            )
-            entries, failed = response["RequestResponses"], response.get("FailedPutCount", 0)
-        else:
-            response = self.client.put_records(
-                StreamName=self.stream,
-                Records=[{"Data": r.data, "PartitionKey": r.partition_key or "replay"} for r in records],
-            )
-            entries, failed = response["Records"], response.get("FailedRecordCount", 0)
-        if not failed:
-            return []
-        return [r for r, entry in zip(records, entries, strict=True) if entry.get("ErrorCode")]
+        entries = [(r.data, r.partition_key) for r in records]
+        return [records[n] for n in put_once(self.client, self.service, self.stream, entries, "replay")]
 
 
 def aggregate_records(records: Iterable[OutgoingRecord]) -> Iterator[OutgoingRecord]:
