@@ -153,31 +153,37 @@ def _inflate(raw: bytes, limit: int, decompressobj: Callable[[int], accel.Inflat
     return out
 
 
-def _plain_payload(doc: Any) -> Payload | None:
-    """The payload of a document ``accel.loads`` read, when it is plain enough that ``_to_payload``
-    would surely build the same from ``json.loads``' document; else None (the standard path decides).
-    """
+def plain_envelope(doc: Any) -> bool:
+    """Whether a document ``accel.loads`` read has an envelope ``_to_payload`` surely accepts as it
+    stands: only the keys decode reads, each of its exact type (the events are not looked at)."""
     if type(doc) is not dict or not _ENVELOPE_KEYS.issuperset(doc):
-        return None
+        return False
     message_type = doc.get("messageType")
-    owner, group, stream = doc.get("owner", ""), doc.get("logGroup", ""), doc.get("logStream", "")
+    group, stream = doc.get("logGroup", ""), doc.get("logStream", "")
     filters = doc.get("subscriptionFilters", [])
     policy_level = doc.get("policyLevel")
     hint = doc.get(SOURCE_HINT_KEY)
-    raw_events = doc.get("logEvents")
-    if (
+    return not (
         message_type not in _MESSAGE_TYPES
         or (hint is not None and type(hint) is not str)
-        or type(owner) is not str
+        or type(doc.get("owner", "")) is not str
         or type(group) is not str
         or type(stream) is not str
         or type(filters) is not list
         or not all(type(f) is str for f in filters)
         or (policy_level is not None and type(policy_level) is not str)
-        or type(raw_events) is not list
+        or type(doc.get("logEvents")) is not list
         or (message_type == DATA_MESSAGE and (not group or not stream))
-    ):
+    )
+
+
+def _plain_payload(doc: Any) -> Payload | None:
+    """The payload of a document ``accel.loads`` read, when it is plain enough that ``_to_payload``
+    would surely build the same from ``json.loads``' document; else None (the standard path decides).
+    """
+    if not plain_envelope(doc):
         return None
+    raw_events = doc["logEvents"]
     events: list[LogEvent] = []
     append = events.append
     for raw in raw_events:
@@ -200,7 +206,16 @@ def _plain_payload(doc: Any) -> Payload | None:
                 return None
             fields = dict(extracted) or None
         append(LogEvent(event_id, ts, message, fields))
-    return Payload(message_type, owner, group, stream, tuple(filters), tuple(events), policy_level, hint)
+    return Payload(
+        doc["messageType"],
+        doc.get("owner", ""),
+        doc.get("logGroup", ""),
+        doc.get("logStream", ""),
+        tuple(doc.get("subscriptionFilters", [])),
+        tuple(events),
+        doc.get("policyLevel"),
+        doc.get(SOURCE_HINT_KEY),
+    )
 
 
 def _is_compressed(raw: bytes) -> bool:
@@ -306,4 +321,5 @@ __all__ = [
     "decode_data",
     "decode_record",
     "inflate",
+    "plain_envelope",
 ]

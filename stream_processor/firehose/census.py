@@ -13,16 +13,10 @@ from typing import Final
 
 from transform_lambda import accel
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
-from transform_lambda.decode import CONTROL_MESSAGE, DATA_MESSAGE, SOURCE_HINT_KEY, decode_data, inflate
+from transform_lambda.decode import CONTROL_MESSAGE, decode_data, inflate, plain_envelope
 from transform_lambda.errors import DecodeError
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
-_MESSAGE_TYPES: Final = frozenset({DATA_MESSAGE, CONTROL_MESSAGE})
-# The subscription message keys the transform reads (firehose-contract §1), and the source hint it
-# puts on the chunks of a record it splits and re-ingests.
-_ENVELOPE_KEYS: Final = frozenset(
-    {"messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents", "policyLevel"}
-) | {SOURCE_HINT_KEY}
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,27 +53,9 @@ def _plain_census(data: bytes) -> Census | None:
         doc = accel.loads(inflate(data, MAX_DECOMPRESSED_BYTES))
     except DecodeError:
         return None
-    if type(doc) is not dict or not _ENVELOPE_KEYS.issuperset(doc):
+    if not plain_envelope(doc):  # the transform's own test of a plain envelope
         return None
-    message_type = doc.get("messageType")
-    group, stream = doc.get("logGroup", ""), doc.get("logStream", "")
-    filters = doc.get("subscriptionFilters", [])
-    policy_level = doc.get("policyLevel")
-    hint = doc.get(SOURCE_HINT_KEY)
-    events = doc.get("logEvents")
-    if (
-        message_type not in _MESSAGE_TYPES
-        or (hint is not None and type(hint) is not str)
-        or type(doc.get("owner", "")) is not str
-        or type(group) is not str
-        or type(stream) is not str
-        or type(filters) is not list
-        or not all(type(f) is str for f in filters)
-        or (policy_level is not None and type(policy_level) is not str)
-        or type(events) is not list
-        or (message_type == DATA_MESSAGE and (not group or not stream))
-    ):
-        return None
+    events = doc["logEvents"]
     for event in events:
         if (
             type(event) is not dict
@@ -90,7 +66,7 @@ def _plain_census(data: bytes) -> Census | None:
         ):
             return None
     count = len(events)
-    return Census(count, count if message_type == CONTROL_MESSAGE else 0, None)
+    return Census(count, count if doc["messageType"] == CONTROL_MESSAGE else 0, None)
 
 
 __all__ = ["Census", "take_census"]
