@@ -84,7 +84,7 @@ def _orjson_dumps(row: dict[str, Any]) -> bytes | None:
         if not _ROW_TYPES.issuperset(kinds):
             return None
         for value in row.values():
-            if type(value) is float and not (value == 0.0 or 1e-4 <= abs(value) < math.inf):
+            if type(value) is float and not _same_float_spelling(value):
                 return None
     try:
         out: bytes = _orjson.dumps(row, option=_DUMPS_OPTIONS)
@@ -106,12 +106,17 @@ def _orjson_dumps_rows(rows: Sequence[dict[str, Any]], float_keys: frozenset[str
         if not row.keys().isdisjoint(float_keys):
             for key in float_keys:
                 value = row.get(key)
-                if type(value) is float and not (value == 0.0 or 1e-4 <= abs(value) < math.inf):
+                if type(value) is float and not _same_float_spelling(value):
                     return None
     try:
         return list(map(_dumps_option, rows))
     except TypeError:  # a lone surrogate
         return None
+
+
+def _same_float_spelling(value: float) -> bool:
+    """Whether orjson writes ``value`` as json does (it writes 1e-05 as 0.00001 and NaN as null)."""
+    return value == 0.0 or 1e-4 <= abs(value) < math.inf
 
 
 def _stdlib_b64decode(data: str) -> bytes:

@@ -37,10 +37,7 @@ def encode_rows(rows: Sequence[dict[str, ColumnValue]]) -> bytes:
             append(line if line is not None else _encode_row(row))
     except (TypeError, ValueError) as exc:
         raise EncodeError("unserializable", type(exc).__name__) from exc
-    if not lines:
-        return b""
-    lines.append(b"")
-    return b"\n".join(lines)
+    return _ndjson(lines)
 
 
 def encode_shaped_rows(rows: Sequence[dict[str, ColumnValue]]) -> bytes:
@@ -53,6 +50,11 @@ def encode_shaped_rows(rows: Sequence[dict[str, ColumnValue]]) -> bytes:
     lines = accel.dumps_rows(rows, DOUBLE_COLUMNS)
     if lines is None:
         return encode_rows(rows)
+    return _ndjson(lines)
+
+
+def _ndjson(lines: list[bytes]) -> bytes:
+    """Lines joined, each ending with a newline."""
     if not lines:
         return b""
     lines.append(b"")
