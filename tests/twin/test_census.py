@@ -13,28 +13,15 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stream_processor.firehose.census import Census, take_census
+from stream_processor.firehose.census import decoded_census, take_census
 from tests.conftest import data_message
 from transform_lambda import accel
-from transform_lambda.config import MAX_DECOMPRESSED_BYTES
-from transform_lambda.decode import CONTROL_MESSAGE, SOURCE_HINT_KEY, decode_data
-from transform_lambda.errors import DecodeError
+from transform_lambda.decode import CONTROL_MESSAGE, SOURCE_HINT_KEY
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
     max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
-
-
-def decoded_census(data: bytes) -> Census:
-    """The census by decoding the whole record, as the twin took it before the fast count."""
-    try:
-        payloads = decode_data(data, MAX_DECOMPRESSED_BYTES)
-    except DecodeError as exc:
-        return Census(0, 0, f"{exc.stage}:{exc.code}")
-    events = sum(len(p.log_events) for p in payloads)
-    control = sum(len(p.log_events) for p in payloads if p.message_type == CONTROL_MESSAGE)
-    return Census(events, control, None)
 
 
 def gz(doc: Any) -> bytes:
