@@ -119,6 +119,8 @@ class LocalFirehose:
         self._returned_census: dict[int, Census] = {}
         # Records taken into a batch and not yet routed (a failure mid-batch leaves them here).
         self._in_flight: dict[int, SourceRecord] = {}
+        # The open stream of ``open_stream`` (processor buffer, handed-back records, re-ingestion).
+        self._live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None = None
         # The processor buffer and handed-back records of the last stream, once it closed on an error.
         self._abandoned: tuple[ProcessorBuffer, deque[SourceRecord]] | None = None
         self.sink.clean_temporary_files()
@@ -259,7 +261,6 @@ class LocalFirehose:
         returned: deque[SourceRecord] = deque()
         stack = ExitStack()
         stack.enter_context(self._reingest_endpoint(returned))
-        self._live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None
         self._live = (buffer, returned, stack)
 
     def put(self, records: Iterable[SourceRecord]) -> None:
@@ -311,7 +312,7 @@ class LocalFirehose:
         by re-ingestion, taken into a batch that did not finish, or routed into an object or error
         document not yet written. After a failure this is what must be saved to lose nothing
         (``serve`` spills it); each record once, in no particular order."""
-        live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None = getattr(self, "_live", None)
+        live = self._live
         held = (live[0], live[1]) if live is not None else self._abandoned
         found: dict[int, SourceRecord] = {}
         if held is not None:
@@ -325,7 +326,7 @@ class LocalFirehose:
         return list(found.values())
 
     def _live_state(self) -> tuple[ProcessorBuffer, deque[SourceRecord], ExitStack]:
-        live: tuple[ProcessorBuffer, deque[SourceRecord], ExitStack] | None = getattr(self, "_live", None)
+        live = self._live
         if live is None:
             raise RuntimeError("open_stream() was not called")
         return live
