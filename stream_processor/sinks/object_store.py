@@ -217,15 +217,7 @@ class S3Store:
 
     def exists(self, key: str) -> bool:
         """HeadObject."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-                return False
-            raise
-        return True
+        return self.version_of(key) is not None
 
     def version_of(self, key: str) -> str | None:
         """HeadObject's ETag, or None."""
