@@ -3,8 +3,8 @@
 Input: a ``Payload`` and the ``TransformConfig``. Output: ``(source, parser)``. Order: configured
 log-group rules (``source_rules``), configured VPC flow log formats (``vpc_flow_formats``), built-in
 rules on log group and stream names, the source a split record's chunk carries, then sniffing the
-first event. A ``vpc_flow`` payload whose log
-group matches a configured format gets that format's parser.
+first event. A ``vpc_flow`` payload whose log group matches a configured format gets that format's
+parser.
 """
 
 from __future__ import annotations
