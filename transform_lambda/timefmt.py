@@ -25,6 +25,11 @@ def iso_from_epoch_ms(ms: int) -> str | None:
     return _second_prefix(ms // 1000) + _MILLIS_SUFFIXES[ms % 1000]
 
 
+def iso_from_epoch_s(seconds: int) -> str:
+    """``1700000000`` -> ``"2023-11-14T22:13:20.000Z"`` (``seconds`` must be in range)."""
+    return _second_prefix(seconds) + ".000Z"
+
+
 def date_hour_from_epoch_ms(ms: int) -> tuple[str, str]:
     """``ms`` -> (``yyyy-MM-dd``, ``HH``) in UTC, for partition keys (``ms`` must be in range)."""
     prefix = _second_prefix(ms // 1000)
@@ -36,4 +41,4 @@ def _second_prefix(seconds: int) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
 
 
-__all__ = ["MAX_EPOCH_MS", "MIN_EPOCH_MS", "date_hour_from_epoch_ms", "iso_from_epoch_ms"]
+__all__ = ["MAX_EPOCH_MS", "MIN_EPOCH_MS", "date_hour_from_epoch_ms", "iso_from_epoch_ms", "iso_from_epoch_s"]

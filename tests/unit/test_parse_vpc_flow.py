@@ -28,8 +28,8 @@ def test_parse_vpc_flow_default_record_fills_columns() -> None:
         "protocol": 6,
         "packets": 20,
         "bytes": 4249,
-        "flow_start": 1418530010000,
-        "flow_end": 1418530070000,
+        "flow_start": "2014-12-14T04:06:50.000Z",
+        "flow_end": "2014-12-14T04:07:50.000Z",
         "action": "ACCEPT",
         "log_status": "OK",
         "fields": {"version": "2", "account_id": "123456789010"},
@@ -41,8 +41,8 @@ def test_parse_vpc_flow_nodata_dashes_become_null(status: str) -> None:
     parsed = parse_vpc_flow(f"2 123456789010 eni-1a2b3c4d - - - - - - - 1431280876 1431280934 - {status}")
     assert parsed == {
         "interface_id": "eni-1a2b3c4d",
-        "flow_start": 1431280876000,
-        "flow_end": 1431280934000,
+        "flow_start": "2015-05-10T18:01:16.000Z",
+        "flow_end": "2015-05-10T18:02:14.000Z",
         "log_status": status,
         "fields": {"version": "2", "account_id": "123456789010"},
     }

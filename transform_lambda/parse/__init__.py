@@ -1,7 +1,10 @@
 """Parse stage: one log event's message into typed column values, one parser per log format.
 
 Input: the message text (trailing newline already stripped). Output: ``ParsedFields``, a dict of
-schema column name -> value (timestamps as epoch milliseconds, ``fields`` as dict[str, str]).
+schema column name -> value. The contract every parser keeps, and ``shape`` relies on without
+checking again: only columns outside the envelope, each value already fitting its column (str;
+int within the Hive int/bigint range; finite float; timestamps as ISO-8601 text; ``fields`` as a
+non-empty dict[str, str]), no nulls (tests/unit/test_parse_properties.py checks every parser).
 A parser raises ``ParseError`` for a message not of its format; ``transform`` keeps the raw message,
 falls back to plain-text level detection and records the code in ``parse_error``.
 """

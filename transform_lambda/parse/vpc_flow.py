@@ -2,7 +2,7 @@
 
 Input: a message in the default version-2 format or a custom format given by its field list
 (``make_vpc_flow_parser``). Output: interface_id, src/dst addresses and ports, protocol, packets,
-bytes, flow_start/flow_end (epoch seconds -> epoch ms), action, log_status; other fields (v3-v8:
+bytes, flow_start/flow_end (epoch seconds -> ISO-8601 text), action, log_status; other fields (v3-v8:
 vpc-id, tcp-flags, flow-direction, ...) into ``fields`` with ``_`` for ``-`` in their names.
 ``-`` is an absent value (NODATA / SKIPDATA rows). Raises ParseError ``vpc_flow_header`` for the
 field-name line and ``not_vpc_flow`` for a line of another shape.
@@ -18,6 +18,7 @@ from typing import Final
 from transform_lambda.errors import ParseError
 from transform_lambda.parse.numbers import BIGINT_MAX, MAX_DIGITS
 from transform_lambda.schema import ColumnValue
+from transform_lambda.timefmt import iso_from_epoch_s
 
 DEFAULT_FIELDS: Final = (
     "version",
@@ -104,7 +105,7 @@ def _build_parser(names: tuple[str, ...]) -> Callable[[str], dict[str, ColumnVal
                 number = int(value)
                 if number > high:
                     raise ParseError("not_vpc_flow")
-                out[name] = number * 1000 if kind == "time" else number
+                out[name] = iso_from_epoch_s(number) if kind == "time" else number
         if fields:
             out["fields"] = fields
         return out
