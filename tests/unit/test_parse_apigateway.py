@@ -135,3 +135,24 @@ def test_parse_apigateway_broken_json_raises_not_json() -> None:
     with pytest.raises(ParseError) as info:
         parse_apigateway('{"requestId":"x"')
     assert info.value.code == "not_json"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("503", {"status_code": 503, "latency_ms": 503.0}),
+        (503, {"status_code": 503, "latency_ms": 503.0}),
+        (12.5, {"latency_ms": 12.5, "fields": {"status": "12.5"}}),
+        ("12.5", {"latency_ms": 12.5, "fields": {"status": "12.5"}}),
+        (True, {"fields": {"status": "true", "responseLatency": "true"}}),
+        ("4294967296", {"latency_ms": 4294967296.0, "fields": {"status": "4294967296"}}),
+        ({"a": 1}, {"fields": {"status": '{"a":1}', "responseLatency": '{"a":1}'}}),
+    ],
+)
+def test_parse_apigateway_numbers_read_alike_from_json_numbers_and_strings(value: object, expected: dict) -> None:
+    assert parse_apigateway(json.dumps({"status": value, "responseLatency": value})) == expected
+
+
+def test_parse_apigateway_first_key_for_a_column_wins_and_others_stay_in_fields() -> None:
+    parsed = parse_apigateway(json.dumps({"ip": "203.0.113.7", "sourceIp": "198.51.100.1", "latency": 5}))
+    assert parsed == {"source_ip": "203.0.113.7", "latency_ms": 5.0, "fields": {"sourceIp": "198.51.100.1"}}

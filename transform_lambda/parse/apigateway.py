@@ -12,37 +12,33 @@ https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging.ht
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Final
 
 from transform_lambda.errors import ParseError
 from transform_lambda.parse.json_log import load_json_object, to_field_string
-from transform_lambda.parse.numbers import BIGINT_MAX, INT_MAX, json_to_float, json_to_int, text_to_int
-from transform_lambda.schema import ColumnValue
+from transform_lambda.parse.numbers import BIGINT_MAX, INT_MAX, json_to_float, json_to_int, text_to_float, text_to_int
+from transform_lambda.schema import BIGINT, DOUBLE, INT, STRING, ColumnValue
 
 _ABSENT: Final = ("-", "")
 
 
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) else None
-
-
-# JSON key (the $context variable's conventional name) -> (column, reader).
-_JSON_COLUMNS: Final[dict[str, tuple[str, Callable[[object], ColumnValue]]]] = {
-    "requestId": ("request_id", _text),
-    "ip": ("source_ip", _text),
-    "sourceIp": ("source_ip", _text),
-    "sourceIP": ("source_ip", _text),
-    "httpMethod": ("http_method", _text),
-    "resourcePath": ("route", _text),
-    "path": ("path", _text),
-    "status": ("status_code", lambda v: json_to_int(v, INT_MAX)),
-    "responseLength": ("response_length", json_to_int),
-    "responseLatency": ("latency_ms", json_to_float),
-    "latency": ("latency_ms", json_to_float),
-    "integrationLatency": ("integration_latency_ms", json_to_float),
-    "xrayTraceId": ("trace_id", _text),
+# JSON key (the $context variable's conventional name) -> (column, Hive type of the column).
+_JSON_COLUMNS: Final[dict[str, tuple[str, str]]] = {
+    "requestId": ("request_id", STRING),
+    "ip": ("source_ip", STRING),
+    "sourceIp": ("source_ip", STRING),
+    "sourceIP": ("source_ip", STRING),
+    "httpMethod": ("http_method", STRING),
+    "resourcePath": ("route", STRING),
+    "path": ("path", STRING),
+    "status": ("status_code", INT),
+    "responseLength": ("response_length", BIGINT),
+    "responseLatency": ("latency_ms", DOUBLE),
+    "latency": ("latency_ms", DOUBLE),
+    "integrationLatency": ("integration_latency_ms", DOUBLE),
+    "xrayTraceId": ("trace_id", STRING),
 }
+_INT_HIGH: Final = {INT: INT_MAX, BIGINT: BIGINT_MAX}
 _ROUTE_KEY: Final = "routeKey"
 # $context.identity.sourceIp $context.identity.caller $context.identity.user [$context.requestTime]
 # "$context.httpMethod $context.resourcePath $context.protocol" $context.status
@@ -71,9 +67,13 @@ def _parse_json(doc: dict[str, object]) -> dict[str, ColumnValue]:
             continue
         column = _JSON_COLUMNS.get(key)
         if column is not None and column[0] not in out:
-            typed = column[1](value)
+            name, kind = column
+            if kind == STRING and type(value) is str:  # the common case, without a call
+                out[name] = value
+                continue
+            typed = _read(kind, value)
             if typed is not None:
-                out[column[0]] = typed
+                out[name] = typed
                 continue
         fields[key] = value if type(value) is str else to_field_string(value)
     route_key = doc.get(_ROUTE_KEY)
@@ -82,6 +82,16 @@ def _parse_json(doc: dict[str, object]) -> dict[str, ColumnValue]:
     if fields:
         out["fields"] = fields
     return out
+
+
+def _read(kind: str, value: object) -> ColumnValue:
+    """A JSON value as a column of Hive type ``kind`` (numbers may arrive as strings), or None."""
+    if kind == STRING:
+        return value if type(value) is str else None
+    if kind == DOUBLE:
+        return text_to_float(value) if type(value) is str else json_to_float(value)
+    high = _INT_HIGH[kind]
+    return text_to_int(value, high) if type(value) is str else json_to_int(value, high)
 
 
 def _put_route_key(route_key: str, out: dict[str, ColumnValue]) -> None:
