@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from transform_lambda.errors import ParseError
-from transform_lambda.parse.vpc_flow import DEFAULT_FIELDS, make_vpc_flow_parser, parse_vpc_flow
+from transform_lambda.parse.vpc_flow import DEFAULT_FIELDS, _build_parser, make_vpc_flow_parser, parse_vpc_flow
 
 # The v3 example format of the flow-log-records AWS doc page.
 V3_FORMAT = (
@@ -113,3 +115,47 @@ def test_parse_vpc_flow_custom_format_header_raises_header() -> None:
 def test_parse_vpc_flow_empty_format_raises_not_vpc_flow() -> None:
     with pytest.raises(ParseError):
         make_vpc_flow_parser([])("")
+
+
+FIELD_LOOP = _build_parser(DEFAULT_FIELDS, written_out=False)
+# Tokens around every edge the written-out default record checks: dashes, digit counts, ranges,
+# non-ASCII digits, enum spellings.
+EDGE_TOKENS = [
+    "-", "0", "00", "65535", "65536", "99999", "123456", "255", "256", "9" * 19, "9" * 20, "9223372036854775807",
+    "9223372036854775808", "253402300799", "253402300800", "٣", "1.5", "+1", "ACCEPT", "REJECT", "accept", "OK",
+    "NODATA", "SKIPDATA", "eni-1", "10.0.0.1", "version", "2", "x" * 5000, "1" * 5000,
+]  # fmt: skip
+V2_TOKENS = V2.split()
+
+
+def outcome(parser, message: str) -> object:  # type: ignore[no-untyped-def]
+    try:
+        return list(parser(message).items())
+    except ParseError as exc:
+        return exc.code
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 13), st.sampled_from(EDGE_TOKENS) | st.text(min_size=1, max_size=4)),
+        max_size=4,
+    )
+)
+def test_parse_vpc_flow_written_out_default_record_matches_the_field_loop(changes: list[tuple[int, str]]) -> None:
+    tokens = list(V2_TOKENS)
+    for index, token in changes:
+        tokens[index] = token
+    message = " ".join(tokens)
+    assert outcome(parse_vpc_flow, message) == outcome(FIELD_LOOP, message)
+
+
+@pytest.mark.parametrize("index", range(5, 12))
+@pytest.mark.parametrize("digits", ["1" * 20, "1" * 5000])
+def test_parse_vpc_flow_overlong_numbers_are_not_vpc_flow(index: int, digits: str) -> None:
+    # 5000 digits would pass CPython's int() limit (4300): the length is checked before converting.
+    tokens = list(V2_TOKENS)
+    tokens[index] = digits
+    with pytest.raises(ParseError) as info:
+        parse_vpc_flow(" ".join(tokens))
+    assert info.value.code == "not_vpc_flow"
