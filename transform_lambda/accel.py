@@ -26,6 +26,9 @@ _PLAIN_TYPES: Final = frozenset({str, int, bool, type(None)})
 # What a row's values may be (schema.ColumnValue; a dict is the ``fields`` map of strings).
 _ROW_TYPES: Final = frozenset({str, int, float, dict, type(None)})
 _ROW_TYPES_BUT_FLOAT: Final = _ROW_TYPES - {float}
+# What ``dumps_document`` writes as json does: no floats (orjson spells some differently), no
+# subclasses (a StrEnum is a str to json, and orjson writes it too, but keep to the plain kinds).
+_PLAIN_DOCUMENT_TYPES: Final = frozenset({str, int, bool, type(None), dict, list})
 # json.loads fails with RecursionError near 1000 levels of nesting, orjson only past 1024. Nesting
 # needs two characters a level, so shorter texts cannot reach the difference.
 _SHALLOW_CHARS: Final = 1000
@@ -93,6 +96,38 @@ def _orjson_dumps(row: dict[str, Any]) -> bytes | None:
     return out
 
 
+def _no_dumps_document(doc: Any) -> bytes | None:
+    return None
+
+
+def _orjson_dumps_document(doc: Any) -> bytes | None:
+    """orjson's compact spelling of a document of strings, ints, lists and dicts, which is json's
+    (``separators=(",", ":")``, ``ensure_ascii=False``); None for anything orjson refuses."""
+    assert _orjson is not None
+    if not _PLAIN_DOCUMENT_TYPES.issuperset(_value_types(doc)):
+        return None
+    try:
+        out: bytes = _orjson.dumps(doc)
+    except TypeError:  # a lone surrogate, an int past 64 bits, a key that is not a string
+        return None
+    return out
+
+
+def _value_types(doc: Any) -> set[type]:
+    """The types of every value in a document of dicts and lists (the containers included)."""
+    kinds: set[type] = set()
+    pending = [doc]
+    while pending:
+        value = pending.pop()
+        kind = type(value)
+        kinds.add(kind)
+        if kind is dict:
+            pending.extend(value.values())
+        elif kind is list:
+            pending.extend(value)
+    return kinds
+
+
 def _no_dumps_rows(rows: Sequence[dict[str, Any]], float_keys: frozenset[str]) -> list[bytes] | None:
     return None
 
@@ -158,6 +193,7 @@ def _isal_decompressobj(wbits: int) -> Inflater:
 loads: Callable[[bytes | bytearray | str], Any] = _no_loads
 dumps_row: Callable[[dict[str, Any]], bytes | None] = _no_dumps
 dumps_rows: Callable[[Sequence[dict[str, Any]], frozenset[str]], list[bytes] | None] = _no_dumps_rows
+dumps_document: Callable[[Any], bytes | None] = _no_dumps_document
 b64decode: Callable[[str], bytes] = _stdlib_b64decode
 b64encode: Callable[[bytes], str] = _stdlib_b64encode
 fast_decompressobj: Callable[[int], Inflater] | None = None
@@ -179,11 +215,21 @@ def active() -> tuple[str, ...]:
 
 def use_accelerators(enabled: bool) -> None:
     """Use every importable accelerator (True) or the standard library only (False)."""
-    global loads, dumps_row, dumps_rows, b64decode, b64encode, fast_decompressobj, INFLATE_ERRORS, _enabled
+    global \
+        loads, \
+        dumps_row, \
+        dumps_rows, \
+        dumps_document, \
+        b64decode, \
+        b64encode, \
+        fast_decompressobj, \
+        INFLATE_ERRORS, \
+        _enabled
     on = _enabled = enabled and bool(available())
     loads = _orjson_loads if on and _orjson else _no_loads
     dumps_row = _orjson_dumps if on and _orjson else _no_dumps
     dumps_rows = _orjson_dumps_rows if on and _orjson else _no_dumps_rows
+    dumps_document = _orjson_dumps_document if on and _orjson else _no_dumps_document
     b64decode = _pybase64_b64decode if on and _pybase64 else _stdlib_b64decode
     b64encode = _pybase64_b64encode if on and _pybase64 else _stdlib_b64encode
     fast_decompressobj = _isal_decompressobj if on and _isal_zlib else None
@@ -225,6 +271,7 @@ __all__ = [
     "available",
     "b64decode",
     "b64encode",
+    "dumps_document",
     "dumps_row",
     "dumps_rows",
     "exact_object",

@@ -4,6 +4,7 @@ Input: a batch of ``SourceRecord`` and the transform handler. Output: an ``Invoc
 per record, or the Firehose error code that fails the whole batch (a raised exception, a missing,
 duplicated or unknown recordId, an invalid result, bad base64, a response over 6 MB). The event is
 shaped exactly like Firehose's (firehose-contract §2.1) and the reply is checked against §2.2-2.4.
+A handler may return the response as JSON bytes, which the Python runtime passes on as they are.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import base64
 import contextlib
 import io
 import itertools
+import json
 import logging
 import time
 import uuid
@@ -161,8 +163,11 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
     Raises:
         ContractError: with the Firehose error code the batch fails with.
     """
+    encoded = response if isinstance(response, bytes | bytearray) else None
+    if encoded is not None:  # a handler that encodes its response itself: the runtime passes it on
+        response = _parse_reply(encoded)
     measured = measure_reply(response)
-    size = measured.size
+    size = len(encoded) if encoded is not None else measured.size
     if size > LAMBDA_RESPONSE_LIMIT_BYTES:
         raise ContractError(
             "Lambda.ResponseSizeExceeded",
@@ -189,6 +194,18 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
             f"One or more record Ids were not returned ({len(missing)} of {len(expected)}).",
         )
     return replies, size
+
+
+def _parse_reply(encoded: bytes | bytearray) -> object:
+    """The JSON document of a response the handler returned as bytes.
+
+    Raises:
+        ContractError: ``Lambda.JsonProcessingException`` when it is not JSON.
+    """
+    try:
+        return json.loads(encoded)
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
+        raise ContractError("Lambda.JsonProcessingException", "the response is not a JSON document") from exc
 
 
 def _reply(rid: str, entry: Mapping[str, Any], decoded: bytes | None) -> RecordReply:

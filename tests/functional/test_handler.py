@@ -20,7 +20,8 @@ from tests.conftest import (
     encode_payload,
     firehose_event,
 )
-from transform_lambda.handler import lambda_handler
+from transform_lambda import accel
+from transform_lambda.handler import lambda_handler, lambda_handler_bytes, response_json
 from transform_lambda.schema import COLUMN_NAMES
 
 CTX = FakeLambdaContext()
@@ -204,3 +205,33 @@ def test_handler_event_without_id_keeps_extracted_fields_with_and_without_accele
         "@aws.account": "999999999999",
         "k": "v",
     }
+
+
+@pytest.mark.parametrize("path", _fixture_events(), ids=lambda p: p.stem)
+def test_handler_bytes_entry_point_is_the_same_response_as_compact_json(path: Path) -> None:
+    event = json.loads(path.read_text())
+    encoded = lambda_handler_bytes(event, CTX)
+    assert isinstance(encoded, bytes)
+    assert json.loads(encoded) == lambda_handler(event, CTX)
+    assert encoded == json.dumps(json.loads(encoded), ensure_ascii=False, separators=(",", ":")).encode()
+    try:
+        accel.use_accelerators(False)
+        assert lambda_handler_bytes(event, CTX) == encoded  # the same bytes without orjson
+    finally:
+        accel.use_accelerators(True)
+
+
+def test_handler_response_json_escapes_what_utf8_cannot_carry() -> None:
+    response = {"records": [{"recordId": "id-\ud800", "result": "ProcessingFailed"}]}
+    for enabled in (True, False):
+        try:
+            accel.use_accelerators(enabled)
+            encoded = response_json(response)
+        finally:
+            accel.use_accelerators(True)
+        assert encoded == b'{"records":[{"recordId":"id-\\ud800","result":"ProcessingFailed"}]}'
+        assert json.loads(encoded) == response
+    assert (
+        response_json({"records": [{"recordId": "é", "result": "Ok"}]})
+        == '{"records":[{"recordId":"é","result":"Ok"}]}'.encode()
+    )

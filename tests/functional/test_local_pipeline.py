@@ -20,7 +20,7 @@ from stream_processor.query import run_query
 from stream_processor.settings import DeliverySettings
 from stream_processor.sources.fixture import fixture_paths, read_fixtures
 from tests.conftest import FIXTURES
-from transform_lambda.handler import lambda_handler
+from transform_lambda.handler import lambda_handler, lambda_handler_bytes
 from transform_lambda.schema import COLUMNS
 
 CLOCK_MS = 1_763_900_000_000
@@ -164,6 +164,20 @@ def test_pipeline_rerun_into_a_fresh_lake_gives_the_same_rows(tmp_path: Path, la
     )
     sql = "SELECT event_id, message, level, source FROM log_events ORDER BY event_id, message"
     assert run_query(tmp_path, sql).rows == run_query(root, sql).rows
+
+
+def test_pipeline_bytes_entry_point_gives_the_same_lake(tmp_path: Path, lake: tuple[Path, RunStats]) -> None:
+    # lambda_handler_bytes: the same response, encoded by the handler instead of by the runtime.
+    root, stats = lake
+    encoded = LocalFirehose(tmp_path, DeliverySettings(), lambda_handler_bytes, clock_ms=lambda: CLOCK_MS).run(
+        read_fixtures([FIXTURES], clock_ms=lambda: CLOCK_MS)
+    )
+    assert encoded.conserved and encoded.rows_written == stats.rows_written
+    assert encoded.records_failed == stats.records_failed and encoded.contract_errors == stats.contract_errors == 0
+    sql = "SELECT * FROM log_events ORDER BY event_id, message"
+    assert run_query(tmp_path, sql).rows == run_query(root, sql).rows
+    partitions = sorted(p.parent.relative_to(root) for p in root.rglob("*.parquet"))  # names end in a uuid
+    assert partitions == sorted(p.parent.relative_to(tmp_path) for p in tmp_path.rglob("*.parquet"))
 
 
 def test_pipeline_small_processor_buffer_gives_more_invocations_same_rows(tmp_path: Path) -> None:

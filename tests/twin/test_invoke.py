@@ -17,6 +17,7 @@ from stream_processor.pipeline import LocalFirehose
 from stream_processor.settings import DeliverySettings
 from stream_processor.sources.fixture import SourceRecord
 from tests.conftest import data_message
+from transform_lambda.config import LAMBDA_RESPONSE_LIMIT_BYTES
 from transform_lambda.handler import lambda_handler
 
 SETTINGS = DeliverySettings()
@@ -109,3 +110,45 @@ def test_invoke_dropping_data_records_is_caught_as_loss(tmp_path: Path) -> None:
     stats = LocalFirehose(tmp_path, SETTINGS, dropper).run(records(2))
     assert stats.events_handed_back == 2 and stats.reingested_events_in == 0
     assert not stats.conserved
+
+
+@pytest.mark.parametrize(
+    ("reply", "code"),
+    [
+        (b"not json", "Lambda.JsonProcessingException"),
+        (b'{"records": [', "Lambda.JsonProcessingException"),
+        (b"\xff\xfe{}", "Lambda.JsonProcessingException"),
+        (b'{"records": []}', "Lambda.MissingRecordId"),
+        (b'{"nope": []}', "Lambda.InvalidResponse"),
+        (
+            json.dumps({"records": [ok("a"), {**ok("b"), "data": "A" * 6_300_000}]}).encode(),
+            "Lambda.ResponseSizeExceeded",
+        ),
+    ],
+)
+def test_invoke_bytes_reply_is_read_as_json_and_checked_alike(reply: bytes, code: str) -> None:
+    with pytest.raises(ContractError) as info:
+        check_reply(reply, ["a", "b"])
+    assert info.value.error_code == code
+
+
+def test_invoke_bytes_reply_size_is_its_own_length() -> None:
+    reply = {"records": [ok("a"), ok("b")]}
+    compact = json.dumps(reply, separators=(",", ":")).encode()
+    replies, size = check_reply(compact, ["a", "b"])
+    assert size == len(compact) < len(json.dumps(reply).encode())
+    assert {rid: r.data for rid, r in replies.items()} == {"a": b"{}", "b": b"{}"}
+
+
+def test_invoke_compact_bytes_reply_just_under_the_limit_passes() -> None:
+    # The runtime would spell the same dict with ", " and ": ", 12 bytes longer here: over the limit.
+    def big(data_chars: int) -> dict[str, Any]:
+        return {"records": [ok("a"), {**ok("b"), "data": "A" * data_chars}]}
+
+    base = len(json.dumps(big(0), separators=(",", ":")))
+    chars = (LAMBDA_RESPONSE_LIMIT_BYTES - 5 - base) // 4 * 4
+    encoded = json.dumps(big(chars), separators=(",", ":")).encode()
+    assert len(encoded) <= LAMBDA_RESPONSE_LIMIT_BYTES < len(json.dumps(big(chars)).encode())
+    assert check_reply(encoded, ["a", "b"])[1] == len(encoded)
+    with pytest.raises(ContractError):
+        check_reply(big(chars), ["a", "b"])
