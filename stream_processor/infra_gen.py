@@ -34,6 +34,10 @@ PLANNED_SOURCES: Final = ("lambda", "vpc_flow", "apigateway", "cloudtrail", "jso
 # The data stack's parameter naming the first day partition projection enumerates: older dt
 # partitions (a backfill of older history) are invisible to Athena until it is moved back.
 PROJECTION_START_PARAMETER: Final = "PartitionProjectionStart"
+# Values of the pipeline stack's ResponseEncoding parameter: who writes the transform's response as
+# JSON, the Python runtime (lambda_handler returns a dict) or the handler (lambda_handler_bytes).
+RUNTIME_ENCODES: Final = "runtime"
+HANDLER_ENCODES: Final = "handler"
 
 # Hive/Glue names of Parquet's input and output formats and SerDe (firehose-contract.md §6.1).
 PARQUET_INPUT_FORMAT: Final = "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat"
@@ -147,7 +151,7 @@ def layout_mapping() -> dict[str, Any]:
 
     defaults = settings.DeliverySettings()
     function_name = defaults.lambda_arn.rsplit(":", 1)[-1]
-    entry = handler.lambda_handler
+    encodings = {RUNTIME_ENCODES: handler.lambda_handler, HANDLER_ENCODES: handler.lambda_handler_bytes}
     return {
         "Layout": {
             "Glue": {"Database": defaults.database, "Table": defaults.table},
@@ -168,11 +172,12 @@ def layout_mapping() -> dict[str, Any]:
             "Transform": {
                 "FunctionName": function_name,
                 "LogGroupName": f"/aws/lambda/{function_name}",
-                "Handler": f"{entry.__module__}.{entry.__name__}",
                 "Runtime": RUNTIME,
                 "MetricsNamespace": handler.METRICS_NAMESPACE,
                 "MetricsService": handler.SERVICE,
             },
+            # The transform's entry point by the pipeline stack's ResponseEncoding parameter.
+            "TransformHandler": {name: f"{entry.__module__}.{entry.__name__}" for name, entry in encodings.items()},
             "Athena": {"WorkGroup": defaults.stream_name},
         }
     }

@@ -96,6 +96,7 @@ class Resolver:
         imports: dict[str, Any] | None = None,
     ) -> None:
         self.mappings = tpl.get("Mappings", {})
+        self.conditions = tpl.get("Conditions", {})
         self.refs = {**parameter_defaults(tpl), **refs}
         self.attrs = attrs or {}
         self.imports = imports or {}
@@ -117,6 +118,9 @@ class Resolver:
             if key == "Fn::Join":
                 sep, items = arg
                 return self(sep).join(str(self(i)) for i in self(items))
+            if key == "Fn::If":
+                name, when_true, when_false = arg
+                return self(when_true if self.condition(name) else when_false)
             if key == "Fn::ImportValue":
                 return self.imports[self(arg)]
             if key == "Fn::Sub":
@@ -124,3 +128,22 @@ class Resolver:
                 names = {**self.refs, **self.attrs, **local}
                 return _SUB_VAR.sub(lambda m: str(names[m.group(1)]), text).replace("${!", "${")
         return {k: self(v) for k, v in value.items()}
+
+    def condition(self, name: str) -> bool:
+        """The value of one of the template's conditions, for these refs."""
+        return self._holds(self.conditions[name])
+
+    def _holds(self, value: Any) -> bool:
+        ((key, arg),) = value.items()
+        if key == "Fn::Equals":
+            left, right = self(arg)
+            return bool(left == right)
+        if key == "Fn::Not":
+            return not self._holds(arg[0])
+        if key == "Fn::And":
+            return all(self._holds(item) for item in arg)
+        if key == "Fn::Or":
+            return any(self._holds(item) for item in arg)
+        if key == "Condition":
+            return self.condition(arg)
+        raise KeyError(key)

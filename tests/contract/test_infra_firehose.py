@@ -122,8 +122,18 @@ def test_firehose_transform_sized_for_firehose_cap_and_arm64() -> None:
     assert function["Architectures"] == ["arm64"]
     assert function["Runtime"] in {"python3.12", "python3.13"}
     assert function["ReservedConcurrentExecutions"] >= 1
-    module, _, name = function["Handler"].rpartition(".")
-    assert callable(getattr(importlib.import_module(module), name))
+    assert function["Handler"] == "transform_lambda.handler.lambda_handler", "the documented behaviour by default"
+    encodings = pipeline["Parameters"]["ResponseEncoding"]["AllowedValues"]
+    assert sorted(encodings) == sorted(pipeline["Mappings"]["Layout"]["TransformHandler"])
+    handlers = set()
+    for encoding in encodings:
+        resolver = _resolver()
+        resolver.refs["ResponseEncoding"] = encoding
+        handler = resolver(pipeline["Resources"]["TransformFunction"]["Properties"]["Handler"])
+        module, _, name = handler.rpartition(".")
+        assert callable(getattr(importlib.import_module(module), name)), encoding
+        handlers.add(handler)
+    assert handlers == {"transform_lambda.handler.lambda_handler", "transform_lambda.handler.lambda_handler_bytes"}
     assert settings.DeliverySettings().lambda_arn.endswith(":function:" + function["FunctionName"])
 
 
