@@ -75,6 +75,23 @@ def render(results: dict[str, Any]) -> str:
             ],
             rows,
         )
+        billed = [
+            [
+                size,
+                f"{b['handler_us_per_event']:.2f}",
+                f"{b['handler_bytes_us_per_event']:.2f}",
+                f"{b['blueprint_us_per_event']:.2f}",
+                f"{b['handler_x_blueprint']:.2f}",
+                f"{b['handler_bytes_x_blueprint']:.2f}",
+                f"{b['handler_bytes_x_handler']:.2f}",
+            ]
+            for size, b in ((size, r["billed"]) for size, r in results["throughput"].items())
+        ]
+        lines += _table(
+            "Billed time: the handler plus the runtime's JSON encoding of its response (us per event)",
+            ["MB", "dict entry", "bytes entry", "blueprint", "dict x bp", "bytes x bp", "bytes x dict"],
+            billed,
+        )
         amp = next(iter(results["throughput"].values()))["amplification"]
         lines.append(
             f"response amplification (no budget): transform {amp['transform']:.2f}x, blueprint "

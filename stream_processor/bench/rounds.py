@@ -41,6 +41,20 @@ class Timings:
         pairs = zip(self.seconds[name], self.seconds[baseline], strict=True)
         return statistics.median(a / b for a, b in pairs)
 
+    def ratio_of_sums(self, names: Sequence[str], baselines: Sequence[str]) -> float:
+        """Like ``ratio`` for steps that run one after the other: the median over rounds of the
+        summed time of ``names`` divided by the summed time of ``baselines`` in the same round."""
+        ours, theirs = self._sums(names), self._sums(baselines)
+        return statistics.median(a / b for a, b in zip(ours, theirs, strict=True))
+
+    def median_of_sums(self, names: Sequence[str]) -> float:
+        """The median over rounds of the summed time of ``names``."""
+        return statistics.median(self._sums(names))
+
+    def _sums(self, names: Sequence[str]) -> list[float]:
+        columns = [self.seconds[name] for name in names]
+        return [sum(column[i] for column in columns) for i in range(len(columns[0]))]
+
 
 def run_rounds(variants: Mapping[str, Variant], rounds: int, seed: int = 7, warmup: int = 1) -> Timings:
     """Run every variant ``warmup`` times, then ``rounds`` rounds in a per-round shuffled order."""

@@ -2,8 +2,10 @@
 
 Input: request sizes and a round count. Output: per size, medians and same-round ratios of the
 handler (as Firehose calls it), the handler with accelerators off (when there are any), the two
-baselines and the runtime's serialization of the response (``json.dumps``), plus the response
-amplification and how many records went past the response budget.
+baselines and the runtime's serialization of the responses (``json.dumps`` standing in for the
+runtime's simplejson), plus the response amplification and how many records went past the response
+budget. "Billed" adds the runtime's serialization: handler + dumps for ``lambda_handler``,
+``lambda_handler_bytes`` alone (it encodes its own response), blueprint + dumps of its response.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ HANDLER_STDLIB = "handler_stdlib"
 BLUEPRINT = "blueprint"
 FLOOR = "floor"
 RESPONSE_DUMPS = "response_dumps"
+HANDLER_BYTES = "handler_bytes"
+BLUEPRINT_DUMPS = "blueprint_dumps"
 
 
 def accelerator_switch() -> Callable[[bool], None] | None:
@@ -55,8 +59,11 @@ def measure_size(workload: Workload, rounds: int) -> dict[str, Any]:
     context = lambda_context()
     switch = accelerator_switch()
     with offline_handler() as (handler, _):
+        from transform_lambda.handler import lambda_handler_bytes  # after offline_handler quietened it
+
         response = handler(event, context)
         encoded = json.dumps(response)
+        blueprint_response = blueprint(event)
 
         def handler_stdlib() -> object:
             with accelerators(switch, False):
@@ -67,6 +74,8 @@ def measure_size(workload: Workload, rounds: int) -> dict[str, Any]:
             BLUEPRINT: lambda: blueprint(event),
             HANDLER: lambda: handler(event, context),
             RESPONSE_DUMPS: lambda: json.dumps(response),
+            HANDLER_BYTES: lambda: lambda_handler_bytes(event, context),
+            BLUEPRINT_DUMPS: lambda: json.dumps(blueprint_response),
         }
         if switch is not None:
             variants[HANDLER_STDLIB] = handler_stdlib
@@ -96,6 +105,15 @@ def measure_size(workload: Workload, rounds: int) -> dict[str, Any]:
             "x_blueprint": timings.ratio(name, BLUEPRINT),
             "x_floor": timings.ratio(name, FLOOR),
         }
+    billed_blueprint = [BLUEPRINT, BLUEPRINT_DUMPS]
+    result["billed"] = {
+        "handler_us_per_event": timings.median_of_sums([HANDLER, RESPONSE_DUMPS]) / events * 1e6,
+        "handler_bytes_us_per_event": timings.median(HANDLER_BYTES) / events * 1e6,
+        "blueprint_us_per_event": timings.median_of_sums(billed_blueprint) / events * 1e6,
+        "handler_x_blueprint": timings.ratio_of_sums([HANDLER, RESPONSE_DUMPS], billed_blueprint),
+        "handler_bytes_x_blueprint": timings.ratio_of_sums([HANDLER_BYTES], billed_blueprint),
+        "handler_bytes_x_handler": timings.ratio_of_sums([HANDLER_BYTES], [HANDLER, RESPONSE_DUMPS]),
+    }
     result["amplification"] = amplification(workload)
     return result
 
