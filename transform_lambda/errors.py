@@ -7,7 +7,6 @@ Input: a low-level failure where it happens. Output: an exception that ``batch``
      └── RecordError(stage, code, record_id)   one record cannot be transformed
           ├── DecodeError                        base64 / gzip / JSON / envelope
           ├── ParseError                         a parser gave up on one log event
-          ├── ShapeError                         a value does not fit its column
           └── EncodeError                        rows cannot be serialized
 """
 
@@ -60,16 +59,10 @@ class ParseError(RecordError):
     stage = "parse"
 
 
-class ShapeError(RecordError):
-    """A value does not fit its Glue column."""
-
-    stage = "shape"
-
-
 class EncodeError(RecordError):
     """Rows could not be serialized."""
 
     stage = "encode"
 
 
-__all__ = ["DECODE_CODES", "DecodeError", "EncodeError", "ParseError", "RecordError", "ShapeError"]
+__all__ = ["DECODE_CODES", "DecodeError", "EncodeError", "ParseError", "RecordError"]
