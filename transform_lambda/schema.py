@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
-# A value of one column in a row before encoding: timestamps are epoch milliseconds (int) inside
-# the transform and become ISO-8601 text in the encoded row.
+# A value of one column before encoding: text, numbers, the ``fields`` map; timestamps are ISO-8601
+# text (``timefmt``). None is what a reader returns for an absent value; rows never hold it.
 ColumnValue: TypeAlias = str | int | float | dict[str, str] | None
 
 

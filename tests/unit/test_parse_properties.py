@@ -9,7 +9,7 @@ import os
 import re
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES
@@ -114,7 +114,20 @@ access_logs = st.builds(
     ),
 )
 json_ish = st.builds(json.dumps, json_objects)
-messages = st.one_of(any_text, near_miss(), json_ish, platform_events, access_logs, st.sampled_from(SAMPLES))
+# CloudTrail-shaped objects: the two keys the parser needs, then any mix of the keys it reads.
+CLOUDTRAIL_KEYS = [
+    "eventVersion", "eventID", "eventTime", "eventType", "awsRegion", "sourceIPAddress", "userAgent",
+    "errorCode", "errorMessage", "requestID", "recipientAccountId", "readOnly", "userIdentity",
+]  # fmt: skip
+cloudtrail_events = st.builds(
+    lambda name, source, rest: json.dumps({"eventName": name, "eventSource": source, **rest}),
+    st.text(min_size=1, max_size=12),
+    st.text(min_size=1, max_size=20),
+    st.dictionaries(st.sampled_from(CLOUDTRAIL_KEYS), json_values | json_objects, max_size=4),
+)
+messages = st.one_of(
+    any_text, near_miss(), json_ish, platform_events, access_logs, cloudtrail_events, st.sampled_from(SAMPLES)
+)
 
 
 def check_value(column: str, value: object) -> None:
@@ -147,6 +160,7 @@ def run_parser(parser: Parser, message: str) -> dict[str, Any] | None:
 
 @BOUNDED
 @given(message=messages)
+@example(message='{"eventName":"ConsoleLogin","eventSource":"signin.amazonaws.com"}')  # no fields: none, not {}
 def test_parse_any_message_returns_schema_values_or_raises_parse_error(message: str) -> None:
     for name, parser in ALL_PARSERS.items():
         parsed = run_parser(parser, message)

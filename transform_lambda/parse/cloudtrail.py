@@ -77,7 +77,8 @@ def parse_cloudtrail(message: str) -> dict[str, ColumnValue]:
         mfa = _dig(identity, "sessionContext", "attributes", "mfaAuthenticated")
         if mfa is not None:
             fields["userIdentity.sessionContext.attributes.mfaAuthenticated"] = to_field_string(mfa)
-    out["fields"] = fields
+    if fields:
+        out["fields"] = fields
     return out
 
 
