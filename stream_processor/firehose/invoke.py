@@ -163,8 +163,9 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
     Raises:
         ContractError: with the Firehose error code the batch fails with.
     """
-    encoded = response if isinstance(response, bytes | bytearray) else None
-    if encoded is not None:  # a handler that encodes its response itself: the runtime passes it on
+    # The runtime hands a handler's bytes on unchanged (not a bytearray: that it fails to encode).
+    encoded = response if isinstance(response, bytes) else None
+    if encoded is not None:
         response = _parse_reply(encoded)
     measured = measure_reply(response)
     size = len(encoded) if encoded is not None else measured.size
@@ -196,16 +197,21 @@ def check_reply(response: object, record_ids: Sequence[str]) -> tuple[dict[str, 
     return replies, size
 
 
-def _parse_reply(encoded: bytes | bytearray) -> object:
-    """The JSON document of a response the handler returned as bytes.
+def _parse_reply(encoded: bytes) -> object:
+    """The JSON document of a response the handler returned as bytes: strict UTF-8 JSON (no byte
+    order mark, no other encoding guessed, no NaN or Infinity), as a strict parser reads it.
 
     Raises:
-        ContractError: ``Lambda.JsonProcessingException`` when it is not JSON.
+        ContractError: ``Lambda.JsonProcessingException`` when it is not that.
     """
     try:
-        return json.loads(encoded)
+        return json.loads(encoded.decode("utf-8"), parse_constant=_no_constant)
     except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError
         raise ContractError("Lambda.JsonProcessingException", "the response is not a JSON document") from exc
+
+
+def _no_constant(name: str) -> object:
+    raise ValueError(f"{name} is not JSON")
 
 
 def _reply(rid: str, entry: Mapping[str, Any], decoded: bytes | None) -> RecordReply:

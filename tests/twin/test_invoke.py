@@ -118,6 +118,10 @@ def test_invoke_dropping_data_records_is_caught_as_loss(tmp_path: Path) -> None:
         (b"not json", "Lambda.JsonProcessingException"),
         (b'{"records": [', "Lambda.JsonProcessingException"),
         (b"\xff\xfe{}", "Lambda.JsonProcessingException"),
+        ('{"records": []}'.encode("utf-16"), "Lambda.JsonProcessingException"),  # not UTF-8
+        (b'\xef\xbb\xbf{"records": []}', "Lambda.JsonProcessingException"),  # a byte order mark
+        (b'{"records": [], "x": NaN}', "Lambda.JsonProcessingException"),
+        (bytearray(b'{"records": []}'), "Lambda.JsonProcessingException"),  # the runtime cannot encode it
         (b'{"records": []}', "Lambda.MissingRecordId"),
         (b'{"nope": []}', "Lambda.InvalidResponse"),
         (
@@ -126,7 +130,7 @@ def test_invoke_dropping_data_records_is_caught_as_loss(tmp_path: Path) -> None:
         ),
     ],
 )
-def test_invoke_bytes_reply_is_read_as_json_and_checked_alike(reply: bytes, code: str) -> None:
+def test_invoke_bytes_reply_is_read_as_json_and_checked_alike(reply: bytes | bytearray, code: str) -> None:
     with pytest.raises(ContractError) as info:
         check_reply(reply, ["a", "b"])
     assert info.value.error_code == code
