@@ -51,7 +51,7 @@ def lambda_handler_bytes(event: Mapping[str, Any], context: object) -> bytes:
     """``lambda_handler``'s response as compact UTF-8 JSON.
 
     The Python runtime hands a handler's ``bytes`` to Lambda as they are and JSON-encodes anything
-    else itself (awslambdaric's ``LambdaMarshaller.marshal_response``, with simplejson). For a
+    else itself (awslambdaric's ``LambdaMarshaller.marshal_response``, with json). For a
     transform whose response is megabytes of base64 that encoding is billed time: about a fifth of
     the invocation here (docs/performance.md). Firehose receives the same JSON document either way;
     the pipeline stack's ``ResponseEncoding`` parameter chooses this entry point.
