@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 
 from transform_lambda.parse.lambda_log import parse_lambda
 from transform_lambda.parse.lambda_platform import (
+    _matched_word,
     _read_pairs,
     _read_report,
+    _read_xray,
     parse_platform_text,
     platform_word,
     snake_case,
@@ -326,3 +328,53 @@ def test_end_fast_path_reads_what_the_pair_reader_reads(request_id: str, tail: s
     fields: dict[str, str] = {"type": "END"}
     _read_pairs(line[len("END") :], slow, fields)  # type: ignore[arg-type]
     assert parse_platform_text(line, "END") == {**slow, "fields": fields}
+
+
+_xray_ids = st.one_of(st.from_regex(r"[0-9a-f-]{1,40}", fullmatch=True), st.text(max_size=8))
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    trace=_xray_ids,
+    segment=_xray_ids,
+    sampled=st.sampled_from(["true", "false", "1", "", "true ms"]),
+    tail=st.sampled_from(["", "\t", "\t\t", " "]),
+    traced_before=st.booleans(),
+)
+def test_xray_fast_path_reads_what_the_pair_reader_reads(
+    trace: str, segment: str, sampled: str, tail: str, traced_before: bool
+) -> None:
+    line = f"XRAY TraceId: {trace}\tSegmentId: {segment}\tSampled: {sampled}{tail}"
+    start: dict[str, object] = {"trace_id": "earlier"} if traced_before else {}
+    slow, slow_fields = dict(start), {"type": "REPORT"}
+    _read_pairs(line[5:], slow, slow_fields)  # type: ignore[arg-type]
+    fast, fast_fields = dict(start), {"type": "REPORT"}
+    if _read_xray(line, fast, fast_fields):  # type: ignore[arg-type]
+        assert (list(fast.items()), list(fast_fields.items())) == (list(slow.items()), list(slow_fields.items()))
+    else:
+        assert (fast, fast_fields) == (start, {"type": "REPORT"}), "a refused line is left to the pair reader"
+
+
+def test_xray_fast_path_takes_the_usual_line() -> None:
+    out: dict[str, object] = {}
+    fields = {"type": "REPORT"}
+    assert _read_xray(f"XRAY TraceId: {TRACE}\tSegmentId: 08d6af57da711448\tSampled: true\t", out, fields)  # type: ignore[arg-type]
+    assert out == {"trace_id": TRACE} and fields == {
+        "type": "REPORT",
+        "segment_id": "08d6af57da711448",
+        "sampled": "true",
+    }
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    st.one_of(
+        st.sampled_from(["START", "END", "REPORT", "XRAY", "INIT_START", "END of batch"]),
+        st.text(alphabet="SRTAEND_ ", max_size=8),
+    ),
+    st.sampled_from([" RequestId: ", " RequestId:", "  RequestId: ", "\tRequestId: ", " ", ""]),
+    st.text(max_size=12),
+)
+def test_platform_word_prefix_check_agrees_with_the_pattern(word: str, middle: str, rest: str) -> None:
+    message = word + middle + rest
+    assert platform_word(message) == _matched_word(message)

@@ -53,6 +53,7 @@ _TEXT_COLUMNS: Final[dict[str, tuple[str, Callable[[str], ColumnValue]]]] = {
 }
 _START: Final = "START RequestId: "
 _PER_REQUEST: Final = frozenset({"START", "END", "REPORT"})
+_PER_REQUEST_STARTS: Final = tuple(f"{word} RequestId: " for word in sorted(_PER_REQUEST))
 _UNITS: Final = ((" ms", "_ms"), (" MB", "_mb"))
 # ``Key: value`` pairs separated by spaces instead of tabs (START; some INIT_REPORT spellings).
 _LABEL: Final = r"[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*"
@@ -69,6 +70,11 @@ _REPORT_LINE: Final = re.compile(
     r"Memory Size: (\d{1,9}) MB\tMax Memory Used: (\d{1,9}) MB"
     rf"(?:\tInit Duration: {_DECIMAL} ms)?\t?",
     re.ASCII,
+)
+
+# "XRAY TraceId: <id>\tSegmentId: <id>\tSampled: <true|false>\t", after a traced function's REPORT.
+_XRAY_LINE: Final = re.compile(
+    r"XRAY TraceId: ([0-9A-Za-z-]{1,64})\tSegmentId: ([0-9A-Za-z]{1,64})\tSampled: (true|false)\t?", re.ASCII
 )
 
 # platform.report / platform.initReport metrics (JSON log format) -> column and reader.
@@ -89,6 +95,12 @@ _METRIC_COLUMNS: Final[dict[str, _MetricColumns]] = {
 
 def platform_word(message: str) -> str | None:
     """The kind of a text-format platform line (``REPORT``), or None for any other line."""
+    if message.startswith(_PER_REQUEST_STARTS):  # most platform lines: no pattern needed
+        return message[: message.index(" ")]
+    return _matched_word(message)
+
+
+def _matched_word(message: str) -> str | None:
     match = _FIRST_WORD.match(message)
     if match is None:
         return None
@@ -118,7 +130,7 @@ def parse_platform_text(message: str, word: str) -> dict[str, ColumnValue]:
         _read_pairs(first[len(word) :], out, fields)
     if newline:
         for line in rest.split("\n"):
-            if line.startswith("XRAY "):
+            if line.startswith("XRAY ") and not _read_xray(line, out, fields):
                 _read_pairs(line[5:], out, fields)
     out["fields"] = fields
     return out
@@ -188,6 +200,16 @@ def _read_report(line: str, out: dict[str, ColumnValue]) -> bool:
     out["max_memory_used_mb"] = int(max_memory)
     if init is not None:
         out["init_duration_ms"] = float(init)
+    return True
+
+
+def _read_xray(line: str, out: dict[str, ColumnValue], fields: dict[str, str]) -> bool:
+    """Read the usual XRAY line of a traced function's REPORT in one match, with exactly what
+    ``_read_pairs`` would give it; False for any other spelling, or when a trace id is already read."""
+    match = _XRAY_LINE.fullmatch(line)
+    if match is None or "trace_id" in out:
+        return False
+    out["trace_id"], fields["segment_id"], fields["sampled"] = match.groups()
     return True
 
 
