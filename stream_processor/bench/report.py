@@ -143,6 +143,11 @@ def render(results: dict[str, Any]) -> str:
             ],
             ["events/s (wall)", f"{t['events_per_s']:,.0f}", f"median of {t['runs']} runs"],
             ["events per CPU-second", f"{t['events_per_cpu_s']:,.0f}", "target >= 100,000 per core"],
+            [
+                "CPU x blueprint transform",
+                f"{t['x_blueprint']:.2f}",
+                f"same records, same round; blueprint {t['blueprint_us_per_event']:.2f} us/event",
+            ],
             ["Parquet B / gzip input B", f"{t['parquet_bytes_per_gzip_byte']:.3f}", f"{t['parquet_files']} files"],
             ["conserved", str(t["conserved"]), f"re-ingested items: {t['reingested_items']}"],
         ]

@@ -2,12 +2,16 @@
 
 Input: a number of log events, the processor buffer size and a run count. Output: log events per
 second (wall) and per CPU-second (one core), Parquet bytes per gzip input byte, and where the time
-goes (one extra, instrumented run: census, the handler, the reply check, convert, Parquet).
+goes (one extra, instrumented run: census, the handler, the reply check, convert, Parquet). After
+each run the blueprint-equivalent transform goes over the same records, so the twin's CPU time is
+also given as a same-round ratio to it, which compares across hosts and runs where events per
+CPU-second do not.
 """
 
 from __future__ import annotations
 
 import base64
+import gc
 import json
 import random
 import statistics
@@ -21,6 +25,7 @@ from typing import Any, Final
 import pyarrow as pa
 
 from stream_processor import pipeline
+from stream_processor.bench.baselines import blueprint
 from stream_processor.bench.offline import offline_handler
 from stream_processor.firehose.invoke import Handler
 from stream_processor.generate import DEFAULT_START_MS, TrafficGenerator, record_bytes_of
@@ -53,6 +58,24 @@ def write_fixtures(directory: Path, log_events: int, seed: int = 3) -> int:
             flush()
     flush()
     return files
+
+
+def blueprint_events(fixtures: Path) -> list[dict[str, Any]]:
+    """The fixture files' records as Firehose events for the blueprint (record ids added)."""
+    events = []
+    for path in sorted(fixtures.glob("*.json")):
+        records = json.loads(path.read_text())["records"]
+        events.append({"records": [{"recordId": str(n), "data": r["data"]} for n, r in enumerate(records)]})
+    return events
+
+
+def run_blueprint(events: list[dict[str, Any]]) -> float:
+    """CPU seconds of the blueprint-equivalent transform over every event (responses discarded)."""
+    gc.collect()
+    cpu = time.process_time()
+    for event in events:
+        blueprint(event)
+    return time.process_time() - cpu
 
 
 def run_twin(fixtures: Path, lake: Path, handler: Handler, buffer_mb: float) -> tuple[RunStats, float, float]:
@@ -118,9 +141,12 @@ def measure_twin(log_events: int, buffer_mb: float, runs: int) -> dict[str, Any]
         fixtures.mkdir()
         files = write_fixtures(fixtures, log_events)
         runs_out: list[tuple[RunStats, float, float]] = []
+        reference = blueprint_events(fixtures)
+        blueprint_cpu: list[float] = []
         with offline_handler() as (handler, reingester):
             for n in range(runs):
                 runs_out.append(run_twin(fixtures, root / f"lake-{n}", handler, buffer_mb))
+                blueprint_cpu.append(run_blueprint(reference))
             breakdown = _breakdown(fixtures, root / "lake-instrumented", handler, buffer_mb)
             reingested = reingester.items
         parquet_files = len(list((root / "lake-0").rglob("*.parquet")))
@@ -128,6 +154,7 @@ def measure_twin(log_events: int, buffer_mb: float, runs: int) -> dict[str, Any]
     wall = statistics.median(r[1] for r in runs_out)
     cpu = statistics.median(r[2] for r in runs_out)
     events = stats.log_events_in
+    x_blueprint = statistics.median(r[2] / b for r, b in zip(runs_out, blueprint_cpu, strict=True))
     return {
         "fixture_files": files,
         "processor_buffer_mb": buffer_mb,
@@ -142,9 +169,11 @@ def measure_twin(log_events: int, buffer_mb: float, runs: int) -> dict[str, Any]
         "cpu_s": cpu,
         "events_per_s": events / wall,
         "events_per_cpu_s": events / cpu,
+        "blueprint_us_per_event": statistics.median(blueprint_cpu) / events * 1e6,
+        "x_blueprint": x_blueprint,
         "parquet_bytes_per_gzip_byte": stats.parquet_bytes / stats.bytes_in,
         "us_per_event": breakdown,
     }
 
 
-__all__ = ["measure_twin", "run_twin", "write_fixtures"]
+__all__ = ["blueprint_events", "measure_twin", "run_blueprint", "run_twin", "write_fixtures"]
