@@ -3,9 +3,10 @@
 Input: request sizes and a round count. Output: per size, medians and same-round ratios of the
 handler (as Firehose calls it), the handler with accelerators off (when there are any), the two
 baselines and the runtime's serialization of the responses (``json.dumps``, as current runtimes
-encode; older ones used simplejson), plus the response amplification and how many records went past the response
-budget. "Billed" adds the runtime's serialization: handler + dumps for ``lambda_handler``,
-``lambda_handler_bytes`` alone (it encodes its own response), blueprint + dumps of its response.
+encode; older ones used simplejson), plus the response amplification and how many records went
+past the response budget. "Billed" adds the runtime's serialization: handler + dumps for
+``lambda_handler``, ``lambda_handler_bytes`` alone (it encodes its own response), blueprint + dumps
+of its response.
 """
 
 from __future__ import annotations
