@@ -11,7 +11,6 @@ shape takes them as they are; a key that is not a column a parser may fill is le
 from __future__ import annotations
 
 from collections.abc import Mapping
-from types import MappingProxyType
 from typing import Final
 
 from transform_lambda.decode import LogEvent, Payload
@@ -39,7 +38,6 @@ PARSED_COLUMNS: Final = COLUMN_NAMES - ENVELOPE_COLUMNS
 # Key in extractedFields that carries the real source account of a centralized log group.
 _EXTRACTED_ACCOUNT: Final = "@aws.account"
 _FIELDS: Final = "fields"
-_NOTHING: Final[Mapping[str, ColumnValue]] = MappingProxyType({})
 
 
 def shape_row(
@@ -59,39 +57,21 @@ def shape_row(
     extracted = event.extracted_fields
     account = (extracted.get(_EXTRACTED_ACCOUNT) if extracted else None) or payload.owner
     fits = PARSED_COLUMNS.issuperset(parsed)
-    known = parsed if fits else _NOTHING
-    row: Row
-    if event_time is not None and arrival_time is not None and event.id:
-        # One literal: a third cheaper than filling the envelope and then updating it.
-        row = {
-            "event_time": event_time,
-            "arrival_time": arrival_time,
-            "event_id": event.id,
-            "account_id": account,
-            "log_group": payload.log_group,
-            "log_stream": payload.log_stream,
-            "source": source,
-            "message": message,
-            **known,
-        }
+    row: Row = {}
+    if event_time is not None:
+        row["event_time"] = event_time
     else:
-        row = {}
-        if event_time is not None:
-            row["event_time"] = event_time
-        else:
-            errors.append("bad_timestamp")
-        if arrival_time is not None:
-            row["arrival_time"] = arrival_time
-        if event.id:
-            row["event_id"] = event.id
-        row["account_id"] = account
-        row["log_group"] = payload.log_group
-        row["log_stream"] = payload.log_stream
-        row["source"] = source
-        row["message"] = message
-        row.update(known)
-    if not fits:
-        row.update(_known(parsed, errors))
+        errors.append("bad_timestamp")
+    if arrival_time is not None:
+        row["arrival_time"] = arrival_time
+    if event.id:
+        row["event_id"] = event.id
+    row["account_id"] = account
+    row["log_group"] = payload.log_group
+    row["log_stream"] = payload.log_stream
+    row["source"] = source
+    row["message"] = message
+    row.update(parsed if fits else _known(parsed, errors))
     if extracted:
         parsed_fields = row.get(_FIELDS)
         row[_FIELDS] = {**extracted, **parsed_fields} if isinstance(parsed_fields, dict) else dict(extracted)

@@ -13,9 +13,11 @@ from transform_lambda.config import TransformConfig
 from transform_lambda.decode import Payload
 from transform_lambda.detect import detect_source
 from transform_lambda.errors import ParseError
+from transform_lambda.parse import Parser
 from transform_lambda.parse.plain import parse_plain
 from transform_lambda.schema import ColumnValue
-from transform_lambda.shape import Row, shape_row
+from transform_lambda.shape import PARSED_COLUMNS, Row, shape_row
+from transform_lambda.timefmt import MAX_EPOCH_MS, MILLIS_SUFFIXES, MIN_EPOCH_MS, second_prefix
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,8 +32,23 @@ class PayloadRows:
 def transform_payload(payload: Payload, arrival_time: str | None, config: TransformConfig) -> PayloadRows:
     """Turn each log event of a DATA_MESSAGE payload into one row, in order."""
     source, parser = detect_source(payload, config)
+    return shape_events(payload, source, parser, arrival_time)
+
+
+def shape_events(payload: Payload, source: str, parser: Parser, arrival_time: str | None) -> PayloadRows:
+    """Parse each event of ``payload`` with ``parser`` and shape its row.
+
+    The usual row (parsed cleanly, into columns a parser may fill; a timestamp in range, an id, an
+    arrival time, no extracted fields) is built here in one dict literal, with the payload's values
+    and the last event's second at hand; every other row is left to ``shape_row``, which gives the
+    usual row the same keys in the same order (a property test holds the two to each other).
+    """
     rows: list[Row] = []
+    append = rows.append
     parse_errors = 0
+    group, stream, owner = payload.log_group, payload.log_stream, payload.owner
+    fits = PARSED_COLUMNS.issuperset
+    last_second, prefix = -1, ""
     for event in payload.log_events:
         message = event.message.rstrip("\r\n")
         parse_error: str | None = None
@@ -44,11 +61,38 @@ def transform_payload(payload: Payload, arrival_time: str | None, config: Transf
         except Exception as exc:  # a parser bug must not cost the row; counted via parse_error
             parse_error = f"parser_crash:{type(exc).__name__}"
             parsed = {}
+        ts = event.timestamp
+        if (
+            parse_error is None
+            and ts is not None
+            and MIN_EPOCH_MS <= ts <= MAX_EPOCH_MS
+            and event.id
+            and arrival_time is not None
+            and event.extracted_fields is None
+            and fits(parsed)
+        ):
+            second, millis = divmod(ts, 1000)
+            if second != last_second:
+                last_second, prefix = second, second_prefix(second)
+            append(
+                {
+                    "event_time": prefix + MILLIS_SUFFIXES[millis],
+                    "arrival_time": arrival_time,
+                    "event_id": event.id,
+                    "account_id": owner,
+                    "log_group": group,
+                    "log_stream": stream,
+                    "source": source,
+                    "message": message,
+                    **parsed,
+                }
+            )
+            continue
         row = shape_row(payload, event, source, message, parsed, parse_error, arrival_time)
         if "parse_error" in row:
             parse_errors += 1
-        rows.append(row)
+        append(row)
     return PayloadRows(source, rows, parse_errors)
 
 
-__all__ = ["PayloadRows", "transform_payload"]
+__all__ = ["PayloadRows", "shape_events", "transform_payload"]

@@ -1,8 +1,9 @@
 """Bench: the cost of each stage of the transform, and of each parser, per log event.
 
 Input: one workload and a round count. Output: µs per log event of decode (base64, inflate, JSON,
-envelope), parse (per parser and in all), detect+parse+shape (``transform_payload``), encode
-(NDJSON) and the base64 of the encoded rows, each timed alone on the same data, interleaved.
+envelope), parse (per parser and in all), detect+parse+shape (``transform_payload``, with an arrival
+time as the handler passes it), encode (NDJSON, ``encode_shaped_rows`` as the handler calls it) and
+the base64 of the encoded rows, each timed alone on the same data, interleaved.
 """
 
 from __future__ import annotations
@@ -17,9 +18,10 @@ from stream_processor.bench.workload import Workload
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import DATA_MESSAGE, Payload, decode_record
 from transform_lambda.detect import detect_source
-from transform_lambda.encode import encode_rows
+from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.errors import ParseError
 from transform_lambda.parse import Parser
+from transform_lambda.timefmt import iso_from_epoch_ms
 from transform_lambda.transform import transform_payload
 
 
@@ -38,6 +40,7 @@ def measure_stages(workload: Workload, rounds: int) -> dict[str, Any]:
     config = TransformConfig()
     cap = config.max_decompressed_bytes
     datas = [r["data"] for r in workload.event["records"]]
+    arrival = iso_from_epoch_ms(workload.event["records"][0]["approximateArrivalTimestamp"])
     per_record = [decode_record(d, cap) for d in datas]
     payloads: list[Payload] = [p for ps in per_record for p in ps if p.message_type == DATA_MESSAGE]
     by_source: dict[str, tuple[Parser, list[str]]] = {}
@@ -46,10 +49,10 @@ def measure_stages(workload: Workload, rounds: int) -> dict[str, Any]:
         messages = by_source.setdefault(source, (parser, []))[1]
         messages.extend(e.message.rstrip("\r\n") for e in payload.log_events)
     record_rows = [
-        [row for p in ps if p.message_type == DATA_MESSAGE for row in transform_payload(p, None, config).rows]
+        [row for p in ps if p.message_type == DATA_MESSAGE for row in transform_payload(p, arrival, config).rows]
         for ps in per_record
     ]
-    encoded = [encode_rows(rows) for rows in record_rows]
+    encoded = [encode_shaped_rows(rows) for rows in record_rows]
     events = sum(len(p.log_events) for p in payloads)
 
     def decode() -> None:
@@ -62,11 +65,11 @@ def measure_stages(workload: Workload, rounds: int) -> dict[str, Any]:
 
     def shape() -> None:
         for p in payloads:
-            transform_payload(p, None, config)
+            transform_payload(p, arrival, config)
 
     def encode() -> None:
         for rows in record_rows:
-            encode_rows(rows)
+            encode_shaped_rows(rows)
 
     def b64() -> None:
         for data in encoded:
