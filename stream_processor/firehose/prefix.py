@@ -84,14 +84,14 @@ def evaluate_prefix(
     if not any(e.namespace == "timestamp" for e in _expressions(template, "prefix")) and not dynamic_partitioning:
         template += DEFAULT_TIME_PREFIX
     at = datetime.fromtimestamp(oldest_arrival_ms / 1000, tz=UTC)
-    rand = rng or random.Random()
 
     def substitute(match: re.Match[str]) -> str:
         namespace, value = match.group(1), match.group(2)
         if namespace == "timestamp":
             return format_java_datetime(at, value)
         if namespace == "firehose":
-            if value == "random-string":
+            if value == "random-string":  # a fresh generator seeds from the OS: only when one is needed
+                rand = rng or random.Random()
                 return "".join(rand.choice(_RANDOM_ALPHABET) for _ in range(11))
             if value == "error-output-type" and error_output_type is not None:
                 return error_output_type
