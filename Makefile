@@ -108,6 +108,13 @@ $(VENV)/.installed-fast: $(VENV)/.installed
 bench: $(VENV)/.installed-fast
 	$(PY) -m stream_processor.bench $(if $(BENCH_QUICK),--quick) --out $(BENCH_OUT)
 
+.PHONY: bench-ab
+# The transform at git revision BASE (default HEAD: your uncommitted change) against the working
+# tree, interleaved in one process; results in .bench/ab.json. BENCH_QUICK=1 for a few seconds.
+BASE ?= HEAD
+bench-ab: $(VENV)/.installed-fast
+	$(PY) -m stream_processor.bench --against $(BASE) $(if $(BENCH_QUICK),--quick)
+
 .PHONY: audit
 # Known-vulnerability audit of the pinned dependencies. pip-audit asks PyPI's (or OSV's) vulnerability
 # API, so it needs that service reachable; run it where it is (a workstation, the deploy workflow).

@@ -1,7 +1,9 @@
 """``python -m stream_processor.bench``: run the suite, print the tables, write the JSON result.
 
-Input: flags (``--quick``, ``--out``, ``--only``). Output: the tables on stdout and the results in
-``.bench/results.json``. A full run takes a few minutes on a 2-vCPU machine, ``--quick`` about one.
+Input: flags (``--quick``, ``--out``, ``--only``; ``--against REV`` for the A/B of the transform at a
+git revision against the working tree instead). Output: the tables on stdout and the results in
+``.bench/results.json`` (``.bench/ab.json`` for the A/B). A full run takes a few minutes on a
+2-vCPU machine, ``--quick`` about one; a bad flag or revision is one line on stderr and exit 2.
 """
 
 from __future__ import annotations
@@ -22,6 +24,10 @@ from stream_processor.bench.offline import quiet_environment
 
 SECTIONS: Final = ("throughput", "stages", "cold_start", "memory", "twin")
 DEFAULT_OUT: Final = Path(".bench/results.json")
+DEFAULT_AB_OUT: Final = Path(".bench/ab.json")
+# A/B: the deployed processor buffer and AWS's default one.
+AB_SIZES_MB: Final = (0.25, 1.0)
+AB_QUICK_SIZES_MB: Final = (0.25,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +81,18 @@ def _accelerators() -> list[str]:
     return list(accel.active())
 
 
+def _meta(quick: bool) -> dict[str, Any]:
+    """What a result file says about the run: when, which commit, on what."""
+    return {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": _commit(),
+        "python": platform.python_version(),
+        "machine": _machine(),
+        "accelerators": _accelerators(),
+        "quick": quick,
+    }
+
+
 def run(profile: Profile, sections: Sequence[str], quick: bool) -> dict[str, Any]:
     """Run the chosen sections; returns the results."""
     from stream_processor.bench.probes import measure_cold_start, measure_peak_rss
@@ -83,17 +101,7 @@ def run(profile: Profile, sections: Sequence[str], quick: bool) -> dict[str, Any
     from stream_processor.bench.twin import measure_twin
     from stream_processor.bench.workload import MIB, firehose_event
 
-    results: dict[str, Any] = {
-        "meta": {
-            "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-            "commit": _commit(),
-            "python": platform.python_version(),
-            "machine": _machine(),
-            "accelerators": _accelerators(),
-            "quick": quick,
-            "profile": _profile_dict(profile),
-        }
-    }
+    results: dict[str, Any] = {"meta": {**_meta(quick), "profile": _profile_dict(profile)}}
     started = time.perf_counter()
     if "throughput" in sections:
         results["throughput"] = {}
@@ -130,9 +138,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the bench; 0 on success, 2 on bad usage."""
     parser = argparse.ArgumentParser(prog="python -m stream_processor.bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="about one minute instead of a few")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"JSON result file (default {DEFAULT_OUT})")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help=f"JSON result file (default {DEFAULT_OUT}; {DEFAULT_AB_OUT} for --against)",
+    )
     parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument(
+        "--against",
+        metavar="REV",
+        help="instead of the suite: the transform at git revision REV against the working tree, in one process",
+    )
     args = parser.parse_args(argv)
+    if args.against is not None:
+        return _main_ab(args.against, args.quick, args.out or DEFAULT_AB_OUT)
     sections = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
@@ -142,8 +162,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results = run(QUICK if args.quick else FULL, sections, args.quick)
     sys.stdout.write(render(results))
-    write_json(results, args.out)
-    sys.stdout.write(f"\nresults: {args.out} ({results['meta']['elapsed_s']} s)\n")
+    out = args.out or DEFAULT_OUT
+    write_json(results, out)
+    sys.stdout.write(f"\nresults: {out} ({results['meta']['elapsed_s']} s)\n")
+    return 0
+
+
+def _main_ab(revision: str, quick: bool, out: Path) -> int:
+    quiet_environment()
+    from stream_processor.bench.ab import measure_ab
+    from stream_processor.bench.report import render_ab, write_json
+    from stream_processor.errors import ConfigError
+
+    profile = QUICK if quick else FULL
+    started = time.perf_counter()
+    try:
+        measured = measure_ab(revision, AB_QUICK_SIZES_MB if quick else AB_SIZES_MB, profile.rounds)
+    except ConfigError as exc:
+        sys.stderr.write(f"bench: error: {exc}\n")
+        return exc.exit_code
+    results: dict[str, Any] = {
+        "meta": {**_meta(quick), "elapsed_s": round(time.perf_counter() - started, 1)},
+        "ab": measured,
+    }
+    sys.stdout.write(render_ab(results))
+    write_json(results, out)
+    sys.stdout.write(f"\nresults: {out} ({results['meta']['elapsed_s']} s)\n")
     return 0
 
 

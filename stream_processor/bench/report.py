@@ -160,6 +160,46 @@ def render(results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_ab(results: dict[str, Any]) -> str:
+    """The A/B table: the transform at a revision (base) against the working tree (head)."""
+    meta, ab = results["meta"], results["ab"]
+    lines = [
+        f"stream-processor bench A/B  python {meta['python']}  {meta['machine']}  "
+        f"accelerators: {', '.join(meta['accelerators']) or 'none'}  quick={meta['quick']}",
+        f"base = transform_lambda at {ab['revision']}; head = the working tree ({meta['commit']}); one process,",
+        "interleaved rounds; head x base = median (quartiles) over rounds of the same-round ratio.",
+    ]
+    rows = [
+        [
+            size,
+            f"{r['log_events']:,}",
+            str(r["rounds"]),
+            f"{r['base_us_per_event']:.2f}",
+            f"{r['head_us_per_event']:.2f}",
+            f"{r['base_x_blueprint']:.2f}",
+            f"{r['head_x_blueprint']:.2f}",
+            "{:.3f} ({:.3f}-{:.3f})".format(
+                r["head_x_base"], r["head_x_base_quartiles"][0], r["head_x_base_quartiles"][2]
+            ),
+            "yes" if r["same_response"] else "NO",
+        ]
+        for size, r in ab["sizes"].items()
+    ]
+    header = [
+        "MB",
+        "events",
+        "rounds",
+        "base us/ev",
+        "head us/ev",
+        "base x bp",
+        "head x bp",
+        "head x base",
+        "same response",
+    ]
+    lines += _table("Transform, revision against working tree (one core)", header, rows)
+    return "\n".join(lines) + "\n"
+
+
 def write_json(results: dict[str, Any], path: Path) -> None:
     """Write the results as indented JSON, atomically."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -168,4 +208,4 @@ def write_json(results: dict[str, Any], path: Path) -> None:
     os.replace(temp, path)
 
 
-__all__ = ["render", "write_json"]
+__all__ = ["render", "render_ab", "write_json"]

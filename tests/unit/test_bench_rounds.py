@@ -22,3 +22,10 @@ def test_bench_rounds_run_every_variant_each_round() -> None:
     timings = run_rounds({"x": lambda: calls.append("x"), "y": lambda: calls.append("y")}, rounds=5, warmup=1)
     assert calls.count("x") == calls.count("y") == 6
     assert all(len(values) == 5 and min(values) >= 0 for values in timings.seconds.values())
+
+
+def test_bench_ratio_quartiles_are_those_of_the_same_round_ratios() -> None:
+    timings = Timings({"a": [1.0, 2.0, 3.0, 8.0, 5.0], "b": [1.0, 1.0, 1.0, 1.0, 1.0]})
+    # Ratios 1, 2, 3, 8, 5: quartiles (exclusive method) 1.5, 3, 6.5.
+    assert timings.ratio_quartiles("a", "b") == (1.5, 3.0, 6.5)
+    assert Timings({"a": [2.0], "b": [4.0]}).ratio_quartiles("a", "b") == (0.5, 0.5, 0.5)
