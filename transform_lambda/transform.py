@@ -71,12 +71,12 @@ def shape_events(payload: Payload, source: str, parser: Parser, arrival_time: st
             and event.extracted_fields is None
             and fits(parsed)
         ):
-            second, millis = divmod(ts, 1000)
+            second = ts // 1000
             if second != last_second:
                 last_second, prefix = second, second_prefix(second)
             append(
                 {
-                    "event_time": prefix + MILLIS_SUFFIXES[millis],
+                    "event_time": prefix + MILLIS_SUFFIXES[ts - second * 1000],
                     "arrival_time": arrival_time,
                     "event_id": event.id,
                     "account_id": owner,

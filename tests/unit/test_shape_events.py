@@ -1,6 +1,7 @@
 """The transform loop's own row for the usual event (``shape_events``) against ``shape_row``: for any
-events and any parser outcome, every row has the same keys, in the same order, with the same values,
-and the parse-error count is the rows' that carry one."""
+events, payload envelope and parser outcome, every row has the same keys, in the same order, with
+the same values, and the parse-error count is the rows' that carry one. (``shape_row`` itself is held
+to explicit rows in test_shape.py.)"""
 
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ parsed_values = st.dictionaries(
 outcomes = st.one_of(
     parsed_values.map(lambda parsed: ("parsed", parsed)),
     st.just(("parsed", {"fields": {"k": "v"}})),
-    st.sampled_from(["not_json", "not_vpc_flow"]).map(lambda code: ("parse_error", code)),
+    st.sampled_from(["not_json", "not_vpc_flow", ""]).map(lambda code: ("parse_error", code)),
     st.just(("crash", "")),
 )
 
@@ -72,7 +73,17 @@ def scripted(script: list[tuple[str, object]]) -> Parser:
     return parse
 
 
-def expected_rows(payload: Payload, script: list[tuple[str, object]], arrival: str | None) -> list[dict[str, object]]:
+envelopes = st.tuples(
+    st.sampled_from(["111122223333", ""]),
+    st.sampled_from(["/app/g", "/aws/lambda/f"]),
+    st.sampled_from(["s-1", "2024/01/01/[$LATEST]abc"]),
+    st.sampled_from(["text", "lambda"]),
+)
+
+
+def expected_rows(
+    payload: Payload, source: str, script: list[tuple[str, object]], arrival: str | None
+) -> list[dict[str, object]]:
     """What ``shape_row`` alone makes of each event, with the loop's fallbacks spelled out."""
     from transform_lambda.parse.plain import parse_plain
 
@@ -86,18 +97,36 @@ def expected_rows(payload: Payload, script: list[tuple[str, object]], arrival: s
             parsed, error = parse_plain(message), str(value)
         else:
             parsed, error = {}, "parser_crash:KeyError"
-        rows.append(shape_row(payload, event, "text", message, parsed, error, arrival))
+        rows.append(shape_row(payload, event, source, message, parsed, error, arrival))
     return rows
 
 
 @BOUNDED
-@given(st.lists(st.tuples(events, outcomes), max_size=8), st.sampled_from([ARRIVAL, None]))
-@example([(LogEvent("id-1", 1_700_000_000_123, "m"), ("parsed", {"level": "INFO"}))], ARRIVAL)
-@example([(LogEvent("id-1", 1_700_000_000_123, "m", {"x": "v"}), ("parsed", {}))], ARRIVAL)
-@example([(LogEvent("id-1", MAX_EPOCH_MS + 1, "m"), ("parsed", {}))], ARRIVAL)
-@example([(LogEvent("", 1_700_000_000_123, "m"), ("parsed", {}))], ARRIVAL)
-@example([(LogEvent("id-1", 1_700_000_000_123, "m"), ("parsed", {"bogus": "1"}))], ARRIVAL)
-@example([(LogEvent("id-1", 1_700_000_000_123, "m"), ("parse_error", "not_json"))], ARRIVAL)
+@given(st.lists(st.tuples(events, outcomes), max_size=8), st.sampled_from([ARRIVAL, None]), envelopes)
+@example(
+    [(LogEvent("id-1", 1_700_000_000_123, "m"), ("parsed", {"level": "INFO"}))],
+    ARRIVAL,
+    ("111122223333", "/app/g", "s-1", "text"),
+)
+@example(
+    [(LogEvent("id-1", 1_700_000_000_123, "m", {"x": "v"}), ("parsed", {}))],
+    ARRIVAL,
+    ("111122223333", "/app/g", "s-1", "text"),
+)
+@example(
+    [(LogEvent("id-1", MAX_EPOCH_MS + 1, "m"), ("parsed", {}))], ARRIVAL, ("111122223333", "/app/g", "s-1", "text")
+)
+@example([(LogEvent("", 1_700_000_000_123, "m"), ("parsed", {}))], ARRIVAL, ("111122223333", "/app/g", "s-1", "text"))
+@example(
+    [(LogEvent("id-1", 1_700_000_000_123, "m"), ("parsed", {"bogus": "1"}))],
+    ARRIVAL,
+    ("111122223333", "/app/g", "s-1", "text"),
+)
+@example(
+    [(LogEvent("id-1", 1_700_000_000_123, "m"), ("parse_error", "not_json"))],
+    ARRIVAL,
+    ("111122223333", "/app/g", "s-1", "text"),
+)
 @example(
     [
         (LogEvent("id-1", 1_700_000_000_999, "a"), ("parsed", {})),
@@ -105,12 +134,16 @@ def expected_rows(payload: Payload, script: list[tuple[str, object]], arrival: s
         (LogEvent("id-3", 1_700_000_000_001, "c"), ("parsed", {})),
     ],
     ARRIVAL,
+    ("", "/app/g", "s-1", "lambda"),
 )
-def test_loop_rows_are_shape_row_rows(pairs: list[tuple[LogEvent, tuple[str, object]]], arrival: str | None) -> None:
-    payload = Payload("DATA_MESSAGE", "111122223333", "/app/g", "s-1", ("f",), tuple(e for e, _ in pairs))
+def test_loop_rows_are_shape_row_rows(
+    pairs: list[tuple[LogEvent, tuple[str, object]]], arrival: str | None, envelope: tuple[str, str, str, str]
+) -> None:
+    owner, group, stream, source = envelope
+    payload = Payload("DATA_MESSAGE", owner, group, stream, ("f",), tuple(e for e, _ in pairs))
     script = [outcome for _, outcome in pairs]
-    result = shape_events(payload, "text", scripted(script), arrival)
-    expected = expected_rows(payload, script, arrival)
+    result = shape_events(payload, source, scripted(script), arrival)
+    expected = expected_rows(payload, source, script, arrival)
     assert [list(row.items()) for row in result.rows] == [list(row.items()) for row in expected]
     assert result.parse_errors == sum("parse_error" in row for row in expected)
-    assert result.source == "text"
+    assert result.source == source
