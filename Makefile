@@ -111,7 +111,8 @@ bench: $(VENV)/.installed-fast
 .PHONY: bench-ab
 # The transform at git revision BASE (default HEAD: your uncommitted change) against the working
 # tree, interleaved in one process; results in .bench/ab.json. BENCH_QUICK=1 for a few seconds.
-BASE ?= HEAD
+# (Set on make's command line: an environment variable BASE is not read.)
+BASE = HEAD
 bench-ab: $(VENV)/.installed-fast
 	$(PY) -m stream_processor.bench --against $(BASE) $(if $(BENCH_QUICK),--quick)
 

@@ -144,7 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=None,
         help=f"JSON result file (default {DEFAULT_OUT}; {DEFAULT_AB_OUT} for --against)",
     )
-    parser.add_argument("--only", default=",".join(SECTIONS), help=f"comma-separated subset of {','.join(SECTIONS)}")
+    parser.add_argument("--only", help=f"comma-separated subset of {','.join(SECTIONS)} (default: all)")
     parser.add_argument(
         "--against",
         metavar="REV",
@@ -152,8 +152,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     if args.against is not None:
+        if args.only is not None:
+            parser.error("--only chooses sections of the suite; --against runs the A/B alone")
         return _main_ab(args.against, args.quick, args.out or DEFAULT_AB_OUT)
-    sections = [s.strip() for s in args.only.split(",") if s.strip()]
+    sections = [s.strip() for s in (args.only or ",".join(SECTIONS)).split(",") if s.strip()]
     unknown = sorted(set(sections) - set(SECTIONS))
     if unknown:
         parser.error(f"unknown section(s): {', '.join(unknown)}")

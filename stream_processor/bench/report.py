@@ -166,7 +166,8 @@ def render_ab(results: dict[str, Any]) -> str:
     lines = [
         f"stream-processor bench A/B  python {meta['python']}  {meta['machine']}  "
         f"accelerators: {', '.join(meta['accelerators']) or 'none'}  quick={meta['quick']}",
-        f"base = transform_lambda at {ab['revision']}; head = the working tree ({meta['commit']}); one process,",
+        f"base = transform_lambda at {ab['revision']} ({ab['commit'][:12]}); head = the working tree"
+        f" ({meta['commit']}); one process,",
         "interleaved rounds; head x base = median (quartiles) over rounds of the same-round ratio.",
     ]
     rows = [

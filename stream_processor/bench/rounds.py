@@ -42,13 +42,13 @@ class Timings:
         return statistics.median(a / b for a, b in pairs)
 
     def ratio_quartiles(self, name: str, baseline: str) -> tuple[float, float, float]:
-        """The first quartile, median and third quartile over rounds of the same-round ratio (the
-        median alone for fewer than two rounds)."""
+        """The first quartile, median and third quartile over rounds of the same-round ratio, each
+        within the ratios seen (the median alone for fewer than two rounds)."""
         ratios = [a / b for a, b in zip(self.seconds[name], self.seconds[baseline], strict=True)]
         if len(ratios) < 2:
             middle = statistics.median(ratios)
             return middle, middle, middle
-        q1, q2, q3 = statistics.quantiles(ratios, n=4)
+        q1, q2, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
         return q1, q2, q3
 
     def ratio_of_sums(self, names: Sequence[str], baselines: Sequence[str]) -> float:

@@ -1,5 +1,6 @@
 """Bench A/B: the transform at a git revision is read into a temporary tree and imported beside the
-working tree's without disturbing it; both run on the same events, and a different answer shows."""
+working tree's without disturbing it; each handler runs with its own modules registered, both on the
+same events, and a different answer shows. Bad revisions are refused in one line."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ import pytest
 
 import transform_lambda
 import transform_lambda.handler
-from stream_processor.bench.ab import extract_revision, import_handler, measure_ab
+from stream_processor.bench.ab import extract_revision, import_tree, measure_ab, offline, resolve_revision
 from stream_processor.bench.cli import main
+from stream_processor.bench.offline import lambda_context
 from stream_processor.errors import ConfigError
 
 WORKING_TREE = Path(transform_lambda.__file__).resolve().parent
@@ -54,23 +56,44 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
+# Added to the revision's handler.py: its run_batch notes which timefmt module an import made at call
+# time finds, then does the work.
+LAZY_PROBE = """
+SEEN: list[str] = []
+_run_batch = run_batch
+
+
+def run_batch(*args: Any, **kwargs: Any) -> BatchOutcome:
+    import transform_lambda.timefmt as imported_now
+
+    SEEN.append(imported_now.__file__ or "")
+    return _run_batch(*args, **kwargs)
+
+
+__all__ = ["""
+
+
 def test_bench_ab_imports_the_revision_beside_the_working_tree(repo: Path, tmp_path: Path) -> None:
-    marker = ("__all__ = [", 'AB_MARKER = "base"\n\n__all__ = [')
-    marked = commit_tree(repo, {"handler.py": marker})
+    marked = commit_tree(repo, {"handler.py": ("__all__ = [", 'AB_MARKER = "base"\n' + LAZY_PROBE)})
     commit_tree(repo)  # a later commit without the marker: the revision, not the branch tip, is read
     before = {name: module for name, module in sys.modules.items() if name.startswith("transform_lambda")}
     dest = extract_revision(repo, marked, tmp_path / "base")
-    base = import_handler(dest)
-    # The revision's handler, with the revision's own modules behind it.
-    assert base.AB_MARKER == "base"
-    assert Path(base.__file__ or "").resolve().is_relative_to(dest.resolve())
-    assert Path(base.run_batch.__code__.co_filename).resolve().is_relative_to(dest.resolve())
-    assert base.accel is not sys.modules["transform_lambda.accel"]
+    tree = import_tree(dest)
+    # The revision's handler, with every one of its modules from the revision.
+    assert tree.handler.AB_MARKER == "base"
+    assert {"transform_lambda.handler", "transform_lambda.batch", "transform_lambda.parse"} <= tree.modules.keys()
+    assert all(Path(m.__file__ or "").resolve().is_relative_to(dest.resolve()) for m in tree.modules.values())
     # The working tree's modules are still the registered ones, and the path is as it was.
     after = {name: module for name, module in sys.modules.items() if name.startswith("transform_lambda")}
     assert after == before
     assert not hasattr(transform_lambda.handler, "AB_MARKER")
     assert str(dest) not in sys.path
+    # Called through offline(), an import the revision makes at call time finds the revision's module.
+    with offline(tree) as handler:
+        response = handler({"records": []}, lambda_context())
+    assert response == {"records": []}
+    assert len(tree.handler.SEEN) == 1 and Path(tree.handler.SEEN[0]).resolve().is_relative_to(dest.resolve())
+    assert {name: module for name, module in sys.modules.items() if name.startswith("transform_lambda")} == before
 
 
 def test_bench_ab_times_both_trees_and_tells_whether_they_answer_alike(repo: Path) -> None:
@@ -104,8 +127,15 @@ def test_bench_ab_refuses_what_it_cannot_read(repo: Path, tmp_path: Path) -> Non
     git(repo, "commit", "-q", "-m", "empty")
     with pytest.raises(ConfigError, match="cannot read transform_lambda at revision 'HEAD'"):
         extract_revision(repo, "HEAD", tmp_path / "a")
-    with pytest.raises(ConfigError, match="no-such-revision"):
+    with pytest.raises(ConfigError, match="unknown revision 'no-such-revision'"):
         extract_revision(repo, "no-such-revision", tmp_path / "b")
+    # Something git would take as an option never reaches it.
+    written = tmp_path / "written.tar"
+    with pytest.raises(ConfigError, match="not a revision"):
+        resolve_revision(repo, f"--output={written}")
+    assert not written.exists()
+    with pytest.raises(ConfigError, match="unknown revision"):
+        resolve_revision(tmp_path / "not-a-repository", "HEAD")
 
 
 def test_bench_ab_cli_bad_revision_is_one_line_and_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
@@ -114,3 +144,10 @@ def test_bench_ab_cli_bad_revision_is_one_line_and_exit_2(capsys: pytest.Capture
     lines = captured.err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("bench: error: ") and "no-such-revision-for-bench" in lines[0]
     assert "Traceback" not in captured.err and captured.out == ""
+
+
+def test_bench_ab_cli_refuses_sections_with_against(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["--against", "HEAD", "--only", "twin"])
+    assert exited.value.code == 2
+    assert "--against runs the A/B alone" in capsys.readouterr().err
