@@ -104,9 +104,11 @@ $(VENV)/.installed-fast: $(VENV)/.installed
 	$(PY) -m pip install --quiet -c constraints.txt -e '.[fast]'
 	touch $@
 
-# A few minutes; BENCH_QUICK=1 for about one.
+# A few minutes; BENCH_QUICK=1 for about one. Then throughput and stages again on the Python of the
+# Lambda runtime we deploy to, when it is installed here (.bench/results-py<version>.json).
 bench: $(VENV)/.installed-fast
 	$(PY) -m stream_processor.bench $(if $(BENCH_QUICK),--quick) --out $(BENCH_OUT)
+	./scripts/bench-runtime.sh $(if $(BENCH_QUICK),--quick)
 
 .PHONY: bench-ab
 # The transform at git revision BASE (default HEAD: your uncommitted change) against the working

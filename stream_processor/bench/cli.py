@@ -95,30 +95,38 @@ def _meta(quick: bool) -> dict[str, Any]:
 
 def run(profile: Profile, sections: Sequence[str], quick: bool) -> dict[str, Any]:
     """Run the chosen sections; returns the results."""
-    from stream_processor.bench.probes import measure_cold_start, measure_peak_rss
-    from stream_processor.bench.stages import measure_stages
-    from stream_processor.bench.throughput import measure_size
-    from stream_processor.bench.twin import measure_twin
+    # Each section's module is imported when it runs: without pyarrow (a venv of the Lambda's own
+    # dependencies) every section but the twin still runs.
     from stream_processor.bench.workload import MIB, firehose_event
 
     results: dict[str, Any] = {"meta": {**_meta(quick), "profile": _profile_dict(profile)}}
     started = time.perf_counter()
     if "throughput" in sections:
+        from stream_processor.bench.throughput import measure_size
+
         results["throughput"] = {}
         for size in profile.sizes_mb:
             rounds = profile.rounds if size <= 1 else profile.rounds_large
             _say(f"throughput {size:g} MB, {rounds} rounds")
             results["throughput"][f"{size:g}"] = measure_size(firehose_event(int(size * MIB)), rounds)
     if "stages" in sections:
+        from stream_processor.bench.stages import measure_stages
+
         _say("stages and parsers, 1 MB")
         results["stages"] = measure_stages(firehose_event(MIB), profile.stage_rounds)
     if "cold_start" in sections:
+        from stream_processor.bench.probes import measure_cold_start
+
         _say("cold start")
         results["cold_start"] = measure_cold_start(profile.import_runs)
     if "memory" in sections:
+        from stream_processor.bench.probes import measure_peak_rss
+
         _say(f"peak RSS, {profile.rss_request_mb:g} MB request")
         results["memory"] = measure_peak_rss(profile.rss_request_mb, profile.rss_runs)
     if "twin" in sections:
+        from stream_processor.bench.twin import measure_twin
+
         _say(f"local twin, {profile.twin_events:,} log events")
         results["twin"] = measure_twin(profile.twin_events, profile.twin_buffer_mb, profile.twin_runs)
     results["meta"]["elapsed_s"] = round(time.perf_counter() - started, 1)

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Prints the python of a venv holding only the Lambda's dependencies plus the test tools, for Python
+# VERSION (a Lambda runtime's, e.g. 3.12), creating or refreshing it under .venv/runtimes first.
+# Exits 3, saying so on stderr, when that Python is not installed here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+v=${1:?usage: runtime-venv.sh VERSION}
+py=""
+if command -v pyenv >/dev/null 2>&1; then
+  full=$(pyenv versions --bare 2>/dev/null | grep -E "^${v//./\\.}(\.[0-9]+)?$" | sort -V | tail -1 || true)
+  [ -n "$full" ] && py="$(pyenv root)/versions/$full/bin/python$v"
+fi
+[ -z "$py" ] && py=$(command -v "python$v" || true)
+if [ -z "$py" ] || ! "$py" -c 'import sys' >/dev/null 2>&1; then
+  echo "python$v not found" >&2
+  exit 3
+fi
+venv=".venv/runtimes/py$v"
+if [ ! -x "$venv/bin/python" ] || [ constraints.txt -nt "$venv/.installed" ]; then
+  "$py" -m venv "$venv" >&2
+  "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
+  "$venv/bin/python" -m pip install --quiet -c constraints.txt \
+    aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 pytest pytest-timeout hypothesis >&2
+  touch "$venv/.installed"
+fi
+echo "$venv/bin/python"

@@ -1,0 +1,31 @@
+"""Bench CLI: every section but the twin runs without pyarrow, so the runtime's own Python (a venv of
+the Lambda's dependencies only) can time the transform."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = """
+import json, sys
+from stream_processor.bench.cli import Profile, run
+profile = Profile((0.02,), 2, 1, 2, 1, 1, 0.05, 1000, 1, 0.25)
+results = run(profile, ["throughput", "stages"], quick=True)
+print(json.dumps({
+    "heavy": sorted({"pyarrow", "duckdb"} & set(sys.modules)),
+    "x_blueprint": results["throughput"]["0.02"]["variants"]["handler"]["x_blueprint"],
+    "stages": sorted(results["stages"]["stages"]),
+}))
+"""
+
+
+def test_bench_throughput_and_stages_import_no_pyarrow() -> None:
+    done = subprocess.run([sys.executable, "-c", PROBE], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["heavy"] == []
+    assert out["x_blueprint"] > 0
+    assert out["stages"] == ["base64_out", "decode", "detect_parse_shape", "encode", "parse"]
