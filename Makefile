@@ -61,7 +61,7 @@ clean:
 
 # --- infra (infra/README.md) ---
 CONFIG ?= infra/config.toml
-TARGET_PYTHON ?= python3.12
+TARGET_PYTHON ?= python3.13
 LAMBDA_ZIP := build/transform_lambda.zip
 
 .PHONY: infra-lint infra-gen package deploy destroy views
@@ -76,7 +76,7 @@ infra-lint: $(VENV)/.installed-dev
 infra-gen: $(VENV)/.installed
 	$(PY) -m stream_processor.infra_gen --write
 
-# arm64 / CPython 3.12 wheels only; .pyc compiled by $(TARGET_PYTHON).
+# arm64 / CPython 3.13 wheels only; .pyc compiled by $(TARGET_PYTHON).
 package: $(VENV)/.installed
 	$(PY) -m stream_processor.package_lambda --out $(LAMBDA_ZIP) --target-python $(TARGET_PYTHON)
 

@@ -24,8 +24,9 @@ from transform_lambda import schema
 INFRA_DIR: Final = Path(__file__).resolve().parent.parent / "infra"
 TEMPLATES: Final = ("data.yaml", "pipeline.yaml", "sources.yaml", "quicksight.yaml")
 
-# The Lambda runtime the artifact is built for (make package uses the same version).
-TARGET_PYTHON: Final = "3.12"
+# The Lambda runtime the artifact is built for (make package uses the same version). 3.13 rather than
+# 3.12: the same transform takes about 5 % less time per log event on it (docs/performance.md).
+TARGET_PYTHON: Final = "3.13"
 RUNTIME: Final = f"python{TARGET_PYTHON}"
 
 # Values of the ``src`` partition key the transform is planned to emit (schema.py, ``source``

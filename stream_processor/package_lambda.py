@@ -1,4 +1,4 @@
-"""Package: the transform's deployment zip for the Lambda target (arm64, CPython 3.12).
+"""Package: the transform's deployment zip for the Lambda target (arm64, CPython 3.13).
 
 Input: ``transform_lambda/`` and its runtime dependencies, pinned by ``constraints.txt`` and fetched
 as manylinux2014_aarch64 wheels only (nothing is compiled on the host). Output: a deterministic zip
