@@ -40,6 +40,9 @@ from stream_processor.sinks.local_dir import LocalDirSink
 from stream_processor.sources.fixture import SourceRecord
 from transform_lambda.kpl import is_aggregated
 
+# A pending S3 object: the record's partition keys, sorted (none without dynamic partitioning).
+ObjectKey = tuple[tuple[str, str], ...]
+
 logger = logging.getLogger(__name__)
 
 
@@ -114,7 +117,7 @@ class LocalFirehose:
         self.rng = rng or random.Random()
         self.stats = RunStats()
         self._ids = RecordIds()
-        self._objects: dict[tuple[tuple[str, str], ...], PendingObject] = {}
+        self._objects: dict[ObjectKey, PendingObject] = {}
         self._errors: dict[str, PendingErrors] = {}
         self._returned_census: dict[int, Census] = {}
         # Records taken into a batch and not yet routed (a failure mid-batch leaves them here).
@@ -225,7 +228,8 @@ class LocalFirehose:
             self._fail_batch(invocation, censuses)
             return
         replies = [invocation.replies[rid] for rid in invocation.record_ids]
-        for record, census, reply, converted in zip(batch, censuses, replies, _convert_ok(replies), strict=True):
+        converted_ok = _convert_ok(replies, self._object_of)
+        for record, census, reply, converted in zip(batch, censuses, replies, converted_ok, strict=True):
             if reply.result == "Dropped":
                 stats.records_dropped += 1
                 stats.events_dropped_control += census.control_events
@@ -358,6 +362,11 @@ class LocalFirehose:
         for record in records:
             self._in_flight.pop(id(record), None)
 
+    def _object_of(self, partition_keys: dict[str, str] | None) -> ObjectKey:
+        """Which pending S3 object a record with these partition keys goes to."""
+        keys = partition_keys if self.settings.dynamic_partitioning else None
+        return tuple(sorted((keys or {}).items()))
+
     def _deliver(
         self,
         record: SourceRecord,
@@ -390,7 +399,7 @@ class LocalFirehose:
             except PrefixError as exc:
                 self._processing_failed(record, census, "DynamicPartitioning.PartitionKeyError", str(exc), 1)
                 return
-        group = tuple(sorted((keys or {}).items()))
+        group = self._object_of(partition_keys)
         pending = self._objects.get(group)
         if pending is None:
             pending = self._objects[group] = PendingObject(keys, record.arrival_ms)
@@ -465,15 +474,24 @@ class LocalFirehose:
         self.stats.error_files_written += 1
 
 
-def _convert_ok(replies: list[RecordReply]) -> list[ConvertedRecord | None]:
-    """The ``Ok`` records' rows, by batch position, when the columnar fast path takes the batch's
-    ``Ok`` records at once; None where a record is converted on its own (``convert_record``)."""
-    ok = [reply.data for reply in replies if reply.result == "Ok" and reply.data is not None]
-    converted = convert_batch(ok) if ok else None
-    if converted is None:
-        return [None] * len(replies)
-    taken = iter(converted)
-    return [next(taken) if reply.result == "Ok" and reply.data is not None else None for reply in replies]
+def _convert_ok(
+    replies: list[RecordReply], object_of: Callable[[dict[str, str] | None], ObjectKey]
+) -> list[ConvertedRecord | None]:
+    """The ``Ok`` records' rows, by batch position: the records bound for one S3 object are taken
+    by the columnar fast path at once, so their table is that object's alone (``PendingObject``
+    then keeps it without a copy); None where a record is converted on its own (``convert_record``).
+    """
+    by_object: dict[ObjectKey, list[tuple[int, bytes]]] = {}
+    for index, reply in enumerate(replies):
+        if reply.result == "Ok" and reply.data is not None:
+            by_object.setdefault(object_of(reply.partition_keys), []).append((index, reply.data))
+    out: list[ConvertedRecord | None] = [None] * len(replies)
+    for records in by_object.values():
+        converted = convert_batch([data for _, data in records])
+        if converted is not None:
+            for (index, _), record in zip(records, converted, strict=True):
+                out[index] = record
+    return out
 
 
 __all__ = ["LocalFirehose", "RunStats"]

@@ -65,12 +65,15 @@ class ConversionError:
 @dataclass(frozen=True, slots=True)
 class ConvertedRecord:
     """A record's rows ready for Arrow, or its conversion error; ``unknown_keys`` dropped silently.
-    The columnar fast path (``convert_columns``) hands the rows over as ``table`` instead."""
+    The columnar fast path (``convert_columns``) hands the rows over as ``table`` instead: a slice,
+    from row ``offset`` on, of ``whole``, the table of every record it converted at once."""
 
     rows: list[dict[str, object]]
     error: ConversionError | None = None
     unknown_keys: int = 0
     table: pa.Table | None = None
+    whole: pa.Table | None = None
+    offset: int = 0
 
     @property
     def row_count(self) -> int:

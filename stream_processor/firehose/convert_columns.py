@@ -60,7 +60,9 @@ def convert_batch(datas: Sequence[bytes]) -> list[ConvertedRecord] | None:
     table = pa.Table.from_arrays(arrays, schema=schema)
     unknown = columns.keys() - COLUMN_NAMES
     return [
-        ConvertedRecord([], None, _count_unknown(docs[start:end], unknown), table.slice(start, end - start))
+        ConvertedRecord(
+            [], None, _count_unknown(docs[start:end], unknown), table.slice(start, end - start), table, start
+        )
         for start, end in pairwise(bounds)
     ]
 

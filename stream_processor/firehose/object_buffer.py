@@ -28,6 +28,8 @@ class PendingObject:
     rows: int = 0
     bytes: int = 0
     slices: int = 0  # the last parts, slices of a batch's table not yet detached
+    # Of each of those slices: the table it is a slice of, its first row there, its rows.
+    sliced_from: list[tuple[pa.Table | None, int, int]] = field(default_factory=list)
     records: list[SourceRecord] = field(default_factory=list)  # whose rows these are, until written
 
     def add(self, converted: ConvertedRecord) -> None:
@@ -35,6 +37,7 @@ class PendingObject:
         if converted.table is not None:
             self.parts.append(converted.table)
             self.slices += 1
+            self.sliced_from.append((converted.whole, converted.offset, converted.table.num_rows))
         else:
             self.detach()
             if self.parts and isinstance(self.parts[-1], list):
@@ -44,12 +47,29 @@ class PendingObject:
         self.rows += converted.row_count
 
     def detach(self) -> None:
-        """Copy the record slices added since the last call into one table of this object's own: a
-        slice keeps its whole batch's table alive, for as long as this object waits to be written."""
+        """Make the record slices added since the last call one table of this object's own: a slice
+        keeps its whole table alive for as long as this object waits to be written. When the slices
+        are all of one table, in order, that table is this object's already and is kept as it is;
+        otherwise they are copied."""
         if self.slices:
-            tables = [part for part in self.parts[-self.slices :] if isinstance(part, pa.Table)]
-            self.parts[-self.slices :] = [detach_tables(tables)]
+            whole = _covered(self.sliced_from)
+            if whole is None:
+                tables = [part for part in self.parts[-self.slices :] if isinstance(part, pa.Table)]
+                whole = detach_tables(tables)
+            self.parts[-self.slices :] = [whole]
             self.slices = 0
+            self.sliced_from.clear()
+
+
+def _covered(sliced_from: list[tuple[pa.Table | None, int, int]]) -> pa.Table | None:
+    """The table the slices are of when they are all of it, in order, with nothing left out."""
+    whole = sliced_from[0][0]
+    at = 0
+    for table, offset, rows in sliced_from:
+        if table is not whole or offset != at:
+            return None
+        at += rows
+    return whole if whole is not None and at == whole.num_rows else None
 
 
 @dataclass(slots=True)

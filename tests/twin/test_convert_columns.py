@@ -30,6 +30,7 @@ from stream_processor.firehose.convert import (
     table_to_parquet,
 )
 from stream_processor.firehose.convert_columns import convert_batch
+from stream_processor.firehose.object_buffer import PendingObject
 from stream_processor.pipeline import LocalFirehose
 from stream_processor.settings import DeliverySettings
 from stream_processor.sources.fixture import read_fixtures
@@ -243,6 +244,86 @@ def test_convert_columns_detached_slices_keep_their_rows_but_not_the_batch_table
     assert detached.get_total_buffer_size() * 10 < batch_bytes
 
 
+def _converted(records: int, rows: int = 5) -> list[ConvertedRecord]:
+    datas = [ndjson(*({**LAMBDA_ROW, "message": f"{r}-{i}"} for i in range(rows))) for r in range(records)]
+    fast = convert_batch(datas)
+    assert fast is not None
+    return fast
+
+
+def _message_buffer(table: pa.Table) -> int:
+    return table.column("message").chunk(0).buffers()[2].address  # type: ignore[no-any-return]
+
+
+def test_pending_object_keeps_a_table_all_of_whose_records_it_took_without_a_copy() -> None:
+    fast = _converted(6)
+    pending = PendingObject(None, CLOCK_MS)
+    for record in fast:
+        pending.add(record)
+    pending.detach()
+    assert len(pending.parts) == 1 and pending.parts[0] is fast[0].whole
+    assert pending.rows == 30 and pending.slices == 0 and pending.sliced_from == []
+
+
+@pytest.mark.parametrize(
+    "taken",
+    [[1, 2, 3, 4, 5], [0, 1, 2, 3, 4], [0, 2, 1, 3, 4, 5], [0, 1, 2, 3, 4, 5, 5]],
+    ids=["first missing", "last missing", "out of order", "one twice"],
+)
+def test_pending_object_copies_slices_that_are_not_a_whole_table_in_order(taken: list[int]) -> None:
+    fast = _converted(6)
+    whole = fast[0].whole
+    assert whole is not None
+    pending = PendingObject(None, CLOCK_MS)
+    for n in taken:
+        pending.add(fast[n])
+    pending.detach()
+    (part,) = pending.parts
+    assert isinstance(part, pa.Table) and part is not whole
+    assert part.equals(pa.concat_tables([t for t in (fast[n].table for n in taken) if t is not None]))
+    assert _message_buffer(part) != _message_buffer(whole)  # its own buffers: the batch can be freed
+
+
+def test_pending_object_copies_the_records_of_two_tables() -> None:
+    first, second = _converted(2), _converted(3)
+    pending = PendingObject(None, CLOCK_MS)
+    for record in [*first, *second]:
+        pending.add(record)
+    pending.detach()
+    (part,) = pending.parts
+    assert isinstance(part, pa.Table) and part.num_rows == 25
+    assert part is not first[0].whole and part is not second[0].whole
+
+
+def test_pipeline_converts_each_objects_records_into_a_table_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN one batch of generated traffic: records of several sources, so several S3 objects
+    generated = tmp_path / "generated"
+    generated.mkdir()
+    write_fixtures(generated, 3_000)
+    batch = list(itertools.islice(read_fixtures([generated], clock_ms=lambda: CLOCK_MS), 40))
+    wholes: list[pa.Table] = []
+
+    def convert_batch_seen(datas: list[bytes]) -> list[ConvertedRecord] | None:
+        converted = convert_batch(datas)
+        wholes.extend(c.whole for c in converted or [] if c.whole is not None)
+        return converted
+
+    monkeypatch.setattr(pipeline, "convert_batch", convert_batch_seen)
+    firehose = LocalFirehose(tmp_path / "lake", DeliverySettings(), lambda_handler, clock_ms=lambda: CLOCK_MS)
+
+    # WHEN the twin processes it
+    firehose.process_batch(batch)
+
+    # THEN each pending object holds one table, converted from its own records only, kept as it was
+    objects = list(firehose._objects.values())
+    assert len(objects) > 1
+    for pending in objects:
+        (part,) = pending.parts
+        assert any(part is whole for whole in wholes) and part.num_rows == pending.rows
+
+
 # --- properties: any batch agrees with the row path; rows shaped like the transform's always go fast
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
@@ -326,7 +407,8 @@ def test_convert_columns_twin_writes_the_same_lake_with_and_without_the_fast_pat
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # GIVEN the repository's fixtures and generated traffic, and a transform whose fifth Ok record
-    # carries a row Firehose's conversion refuses (that batch goes to the row path, whole)
+    # carries a row Firehose's conversion refuses (the records of that batch bound for that record's
+    # S3 object go to the row path, together)
     generated = tmp_path / "generated"
     generated.mkdir()
     write_fixtures(generated, 10_000)
