@@ -94,3 +94,21 @@ def test_deploy_template_parameters_reads_required_and_defaulted() -> None:
 def test_deploy_templates_fit_template_body_limit() -> None:
     for name in ("data", "pipeline", "sources"):
         assert len((INFRA / f"{name}.yaml").read_bytes()) < deploy.TEMPLATE_BODY_LIMIT
+
+
+def test_deploy_packaging_python_is_the_runtime_everywhere() -> None:
+    # The zip's .pyc must be compiled by the Python the templates name as the Lambda runtime:
+    # the Makefile's default, the deploy workflow's interpreters and infra_gen must agree.
+    from stream_processor.infra_gen import RUNTIME, TARGET_PYTHON
+
+    root = INFRA.parent
+    makefile = (root / "Makefile").read_text(encoding="utf-8")
+    workflow = (root / ".github" / "workflows" / "deploy.yml").read_text(encoding="utf-8")
+    assert f"TARGET_PYTHON ?= {RUNTIME}\n" in makefile
+    deploy_job = workflow[workflow.index("\n  deploy:") :]
+    assert f"            {TARGET_PYTHON}\n" in deploy_job  # setup-python installs it
+    assert "TARGET_PYTHON=" not in deploy_job  # the Makefile's default applies
+    for template in sorted(INFRA.glob("*.yaml")):
+        for line in template.read_text(encoding="utf-8").splitlines():
+            if line.strip().startswith("Runtime:") and "python" in line:
+                assert line.strip() == f'Runtime: "{RUNTIME}"', (template.name, line)
