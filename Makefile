@@ -108,7 +108,7 @@ $(VENV)/.installed-fast: $(VENV)/.installed
 # Lambda runtime we deploy to, when it is installed here (.bench/results-py<version>.json).
 bench: $(VENV)/.installed-fast
 	$(PY) -m stream_processor.bench $(if $(BENCH_QUICK),--quick) --out $(BENCH_OUT)
-	./scripts/bench-runtime.sh $(if $(BENCH_QUICK),--quick)
+	PY=$(PY) BENCH_DIR=$(dir $(BENCH_OUT)) ./scripts/bench-runtime.sh $(if $(BENCH_QUICK),--quick)
 
 .PHONY: bench-ab
 # The transform at git revision BASE (default HEAD: your uncommitted change) against the working

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Runs the transform's own tests (tests/unit and the handler tests: no pyarrow, duckdb or
-# stream_processor) on the Python versions of the Lambda runtimes we deploy to, each in a venv
-# holding only the Lambda's dependencies plus the test tools (scripts/runtime-venv.sh).
+# Runs the transform's own tests (tests/unit and the handler tests: no pyarrow or duckdb; a few
+# unit tests drive stream_processor's bench, which needs neither) on the Python versions of the
+# Lambda runtimes (the one we deploy to and the one before), each in a venv holding only the
+# Lambda's dependencies plus the test tools (scripts/runtime-venv.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 versions=${LAMBDA_PYTHONS:-"3.12 3.13"}

@@ -324,6 +324,30 @@ def test_pipeline_converts_each_objects_records_into_a_table_of_its_own(
         assert any(part is whole for whole in wholes) and part.num_rows == pending.rows
 
 
+def test_pipeline_pending_objects_hold_only_their_own_rows_across_mid_batch_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN one batch of mixed traffic and S3 objects so small that several are written mid-batch,
+    # leaving the rest of their records' table to the object that follows
+    generated = tmp_path / "generated"
+    generated.mkdir()
+    write_fixtures(generated, 3_000)
+    batch = list(itertools.islice(read_fixtures([generated], clock_ms=lambda: CLOCK_MS), 40))
+    monkeypatch.setattr(pipeline, "MIB", 4096)
+    firehose = LocalFirehose(tmp_path / "lake", DeliverySettings(), lambda_handler, clock_ms=lambda: CLOCK_MS)
+
+    # WHEN the twin processes it
+    firehose.process_batch(batch)
+
+    # THEN every table still pending holds buffers of its own rows only, not its batch's
+    assert firehose.stats.files_written > 0
+    parts = [part for pending in firehose._objects.values() for part in pending.parts]
+    assert parts and all(isinstance(part, pa.Table) for part in parts)
+    for part in parts:
+        assert isinstance(part, pa.Table)
+        assert part.get_total_buffer_size() <= 1.1 * part.nbytes
+
+
 # --- properties: any batch agrees with the row path; rows shaped like the transform's always go fast
 
 _TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
