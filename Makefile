@@ -7,7 +7,7 @@ LAKE ?= lake/demo
 # checkov pins old versions of boto3 and packaging, so it lives in a venv of its own.
 CHECKOV := $(VENV)/tools/checkov/bin/checkov
 
-.PHONY: demo test lint typecheck unit browser lambda-runtimes bench clean install install-dev
+.PHONY: demo test lint typecheck unit browser lambda-runtimes compiled bench clean install install-dev
 
 $(PY):
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python 3.11 or newer is required" >&2; exit 1; }
@@ -54,7 +54,12 @@ browser:
 lambda-runtimes: $(VENV)/.installed-dev
 	./scripts/test-lambda-runtimes.sh
 
-test: lint typecheck infra-lint unit lambda-runtimes
+# The transform's per-event modules compiled with mypyc for the runtime's Python (a copy of the tree),
+# and its tests run against them: the source stays compilable and the compiled build agrees with it.
+compiled: $(VENV)/.installed-dev
+	PY=$(PY) ./scripts/test-compiled.sh
+
+test: lint typecheck infra-lint unit lambda-runtimes compiled
 
 clean:
 	rm -rf $(VENV) lake .pytest_cache .mypy_cache .ruff_cache
