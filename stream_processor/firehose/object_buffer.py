@@ -27,8 +27,8 @@ class PendingObject:
     parts: list[pa.Table | list[dict[str, object]]] = field(default_factory=list)
     rows: int = 0
     bytes: int = 0
-    slices: int = 0  # the last parts, slices of a batch's table not yet detached
-    # Of each of those slices: the table it is a slice of, its first row there, its rows.
+    # The last parts are slices of converted tables, not yet detached; of each, in order: the table it
+    # is a slice of, its first row there, its rows.
     sliced_from: list[tuple[pa.Table | None, int, int]] = field(default_factory=list)
     records: list[SourceRecord] = field(default_factory=list)  # whose rows these are, until written
 
@@ -36,7 +36,6 @@ class PendingObject:
         """Append one record's rows."""
         if converted.table is not None:
             self.parts.append(converted.table)
-            self.slices += 1
             self.sliced_from.append((converted.whole, converted.offset, converted.table.num_rows))
         else:
             self.detach()
@@ -51,13 +50,13 @@ class PendingObject:
         keeps its whole table alive for as long as this object waits to be written. When the slices
         are all of one table, in order, that table is this object's already and is kept as it is;
         otherwise they are copied."""
-        if self.slices:
+        slices = len(self.sliced_from)
+        if slices:
             whole = _covered(self.sliced_from)
             if whole is None:
-                tables = [part for part in self.parts[-self.slices :] if isinstance(part, pa.Table)]
+                tables = [part for part in self.parts[-slices:] if isinstance(part, pa.Table)]
                 whole = detach_tables(tables)
-            self.parts[-self.slices :] = [whole]
-            self.slices = 0
+            self.parts[-slices:] = [whole]
             self.sliced_from.clear()
 
 
