@@ -29,7 +29,7 @@ from types import ModuleType
 from typing import Any, Final
 
 from stream_processor.bench.baselines import blueprint
-from stream_processor.bench.offline import AcceptingReingester, lambda_context, quiet_environment
+from stream_processor.bench.offline import REINGESTER_HOOK, in_memory_reingestion, lambda_context, quiet_environment
 from stream_processor.bench.rounds import run_rounds
 from stream_processor.bench.workload import MIB, firehose_event
 from stream_processor.errors import ConfigError
@@ -38,8 +38,7 @@ PACKAGE: Final = "transform_lambda"
 BASE: Final = "base"
 HEAD: Final = "head"
 BLUEPRINT: Final = "blueprint"
-# What ``offline`` replaces and calls in a handler module (as ``offline.offline_handler`` does).
-_REINGESTER_HOOK: Final = "reingester_for"
+# What ``offline`` calls in a handler module.
 _ENTRY: Final = "lambda_handler"
 Handler = Callable[[dict[str, Any], Any], Any]
 
@@ -182,15 +181,10 @@ def offline(tree: Tree) -> Iterator[Handler]:
         ConfigError: the handler has no ``reingester_for`` to replace (a revision too old for this).
     """
     module = tree.handler
-    if not hasattr(module, _REINGESTER_HOOK) or not hasattr(module, _ENTRY):
-        raise ConfigError(f"the revision's handler has no {_ENTRY} and {_REINGESTER_HOOK} to run offline")
-    reingester = AcceptingReingester()
-    original = getattr(module, _REINGESTER_HOOK)
-    setattr(module, _REINGESTER_HOOK, lambda event, context: reingester)
-    try:
+    if not hasattr(module, REINGESTER_HOOK) or not hasattr(module, _ENTRY):
+        raise ConfigError(f"the revision's handler has no {_ENTRY} and {REINGESTER_HOOK} to run offline")
+    with in_memory_reingestion(module):
         yield partial(_call, tree.modules, getattr(module, _ENTRY))
-    finally:
-        setattr(module, _REINGESTER_HOOK, original)
 
 
 def _call(modules: dict[str, ModuleType], handler: Handler, event: dict[str, Any], context: Any) -> Any:

@@ -12,12 +12,15 @@ import os
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any, Final
 
 from stream_processor.firehose.invoke import Handler, LocalLambdaContext
 from transform_lambda.reingest import ReingestItem
 
 QUIET_ENV: Final = {"POWERTOOLS_METRICS_DISABLED": "true", "POWERTOOLS_LOG_LEVEL": "WARNING"}
+# What the handler calls for the re-ingester of an invocation; the bench replaces it.
+REINGESTER_HOOK: Final = "reingester_for"
 
 
 class AcceptingReingester:
@@ -44,13 +47,21 @@ def offline_handler() -> Iterator[tuple[Handler, AcceptingReingester]]:
     quiet_environment()
     import transform_lambda.handler as handler_module
 
-    reingester = AcceptingReingester()
-    original = handler_module.reingester_for
-    handler_module.reingester_for = lambda event, context: reingester  # type: ignore[assignment,return-value]
-    try:
+    with in_memory_reingestion(handler_module) as reingester:
         yield handler_module.lambda_handler, reingester
+
+
+@contextmanager
+def in_memory_reingestion(handler_module: ModuleType) -> Iterator[AcceptingReingester]:
+    """For the block, a handler module's ``reingester_for`` answers with one ``AcceptingReingester``
+    (any copy of ``transform_lambda.handler``: the A/B bench imports two)."""
+    reingester = AcceptingReingester()
+    original = getattr(handler_module, REINGESTER_HOOK)
+    setattr(handler_module, REINGESTER_HOOK, lambda event, context: reingester)
+    try:
+        yield reingester
     finally:
-        handler_module.reingester_for = original
+        setattr(handler_module, REINGESTER_HOOK, original)
 
 
 def lambda_context() -> Any:
@@ -63,4 +74,12 @@ def lambda_context() -> Any:
     )
 
 
-__all__ = ["QUIET_ENV", "AcceptingReingester", "lambda_context", "offline_handler", "quiet_environment"]
+__all__ = [
+    "QUIET_ENV",
+    "REINGESTER_HOOK",
+    "AcceptingReingester",
+    "in_memory_reingestion",
+    "lambda_context",
+    "offline_handler",
+    "quiet_environment",
+]
