@@ -73,8 +73,8 @@ def resolve_revision(repo: Path, revision: str) -> str:
     return commit
 
 
-def extract_revision(repo: Path, revision: str, dest: Path) -> Path:
-    """Write ``transform_lambda`` as of ``revision`` under ``dest``; returns ``dest``.
+def extract_revision(repo: Path, revision: str, dest: Path) -> str:
+    """Write ``transform_lambda`` as of ``revision`` under ``dest``; returns the commit it names.
 
     Raises:
         ConfigError: not a git checkout, an unknown revision, or no transform at that revision.
@@ -93,7 +93,7 @@ def extract_revision(repo: Path, revision: str, dest: Path) -> Path:
         raise ConfigError(f"cannot extract {PACKAGE} at revision {revision!r}: {_first_line(exc)}") from exc
     if not (dest / PACKAGE / "handler.py").is_file():
         raise ConfigError(f"revision {revision!r} has no {PACKAGE}/handler.py")
-    return dest
+    return commit
 
 
 def _git(repo: Path, *args: str) -> subprocess.CompletedProcess[bytes]:
@@ -204,8 +204,8 @@ def measure_ab(revision: str, sizes_mb: Sequence[float], rounds: int, repo: Path
     head_tree = working_tree()
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-ab-")))
-        commit = resolve_revision(root, revision)
-        base = stack.enter_context(offline(import_tree(extract_revision(root, commit, tmp))))
+        commit = extract_revision(root, revision, tmp)
+        base = stack.enter_context(offline(import_tree(tmp)))
         head = stack.enter_context(offline(head_tree))
         context = lambda_context()
         try:

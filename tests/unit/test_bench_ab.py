@@ -77,7 +77,8 @@ def test_bench_ab_imports_the_revision_beside_the_working_tree(repo: Path, tmp_p
     marked = commit_tree(repo, {"handler.py": ("__all__ = [", 'AB_MARKER = "base"\n' + LAZY_PROBE)})
     commit_tree(repo)  # a later commit without the marker: the revision, not the branch tip, is read
     before = {name: module for name, module in sys.modules.items() if name.startswith("transform_lambda")}
-    dest = extract_revision(repo, marked, tmp_path / "base")
+    dest = tmp_path / "base"
+    assert extract_revision(repo, marked, dest) == marked
     tree = import_tree(dest)
     # The revision's handler, with every one of its modules from the revision.
     assert tree.handler.AB_MARKER == "base"
