@@ -20,12 +20,19 @@ def _table(title: str, header: list[str], rows: list[list[str]]) -> list[str]:
     return ["", title, _row(header, widths), _row(["-" * w for w in widths], widths)] + [_row(r, widths) for r in rows]
 
 
+def _run_line(title: str, meta: dict[str, Any]) -> str:
+    """The first line of a report: what ran, where, with which accelerators."""
+    return (
+        f"{title}  python {meta['python']}  {meta['machine']}  "
+        f"accelerators: {', '.join(meta['accelerators']) or 'none'}  quick={meta['quick']}"
+    )
+
+
 def render(results: dict[str, Any]) -> str:
     """The human-readable tables."""
     meta = results["meta"]
     lines = [
-        f"stream-processor bench  python {meta['python']}  {meta['machine']}  "
-        f"accelerators: {', '.join(meta['accelerators']) or 'none'}  quick={meta['quick']}",
+        _run_line("stream-processor bench", meta),
         "handler = lambda_handler with a context, POWERTOOLS_METRICS_DISABLED=true, POWERTOOLS_LOG_LEVEL=WARNING;",
         "ratios = median over rounds of the same-round ratio; times = medians.",
     ]
@@ -164,8 +171,7 @@ def render_ab(results: dict[str, Any]) -> str:
     """The A/B table: the transform at a revision (base) against the working tree (head)."""
     meta, ab = results["meta"], results["ab"]
     lines = [
-        f"stream-processor bench A/B  python {meta['python']}  {meta['machine']}  "
-        f"accelerators: {', '.join(meta['accelerators']) or 'none'}  quick={meta['quick']}",
+        _run_line("stream-processor bench A/B", meta),
         f"base = transform_lambda at {ab['revision']} ({ab['commit'][:12]}); head = the working tree"
         f" ({meta['commit']}); one process,",
         "interleaved rounds; head x base = median (quartiles) over rounds of the same-round ratio.",
