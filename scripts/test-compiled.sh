@@ -27,10 +27,14 @@ if [ ! -x "$tools/bin/mypyc" ] || [ constraints.txt -nt "$tools/.installed" ]; t
   "$tools/bin/mypyc" --version >/dev/null
   touch "$tools/.installed"
 fi
+# What the tests need of the working tree, copied into $1 (from the repository root).
+copy_tree() {
+  cp -r transform_lambda stream_processor tests fixtures pyproject.toml "$1"/
+  find "$1" -name __pycache__ -prune -exec rm -rf {} +
+}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp -r transform_lambda stream_processor tests fixtures pyproject.toml "$work"/
-find "$work" -name __pycache__ -prune -exec rm -rf {} +
+copy_tree "$work"
 # The modules every log event goes through; the per-record and per-batch ones stay source.
 modules=(transform_lambda/__init__.py transform_lambda/accel.py transform_lambda/decode.py
   transform_lambda/detect.py transform_lambda/encode.py transform_lambda/shape.py
@@ -61,8 +65,7 @@ librt=$("$tools/bin/python" -c 'import mypyc, os; print(os.path.join(os.path.dir
 suffix="cpython-${v//./}-aarch64-linux-gnu.so"
 arm="$work/arm64"
 mkdir -p "$arm"
-cp -r "$repo/transform_lambda" "$repo/stream_processor" "$repo/tests" "$repo/fixtures" "$repo/pyproject.toml" "$arm"/
-find "$arm" -name __pycache__ -prune -exec rm -rf {} +
+(cd "$repo" && copy_tree "$arm")
 cc=(aarch64-linux-gnu-gcc -shared -fPIC -O3 -g1 -DNDEBUG -fno-strict-overflow -Wno-unused-function
   -Wno-unused-label -Wno-unreachable-code -Wno-unused-variable -Wno-unused-but-set-variable -Wno-array-bounds
   -Wno-stringop-overread -Wno-stringop-overflow -Wno-cpp
