@@ -33,7 +33,7 @@ from stream_processor.firehose.convert_columns import convert_batch
 from stream_processor.firehose.object_buffer import PendingObject
 from stream_processor.pipeline import LocalFirehose
 from stream_processor.settings import DeliverySettings
-from stream_processor.sources.fixture import read_fixtures
+from stream_processor.sources.fixture import SourceRecord, read_fixtures
 from tests.conftest import FIXTURES
 from transform_lambda import accel
 from transform_lambda.handler import lambda_handler
@@ -295,14 +295,23 @@ def test_pending_object_copies_the_records_of_two_tables() -> None:
     assert part is not first[0].whole and part is not second[0].whole
 
 
-def test_pipeline_converts_each_objects_records_into_a_table_of_its_own(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # GIVEN one batch of generated traffic: records of several sources, so several S3 objects
+def mixed_batch(tmp_path: Path) -> list[SourceRecord]:
+    """One batch of generated traffic: records of several sources, so bound for several S3 objects."""
     generated = tmp_path / "generated"
     generated.mkdir()
     write_fixtures(generated, 3_000)
-    batch = list(itertools.islice(read_fixtures([generated], clock_ms=lambda: CLOCK_MS), 40))
+    return list(itertools.islice(read_fixtures([generated], clock_ms=lambda: CLOCK_MS), 40))
+
+
+def twin(tmp_path: Path) -> LocalFirehose:
+    return LocalFirehose(tmp_path / "lake", DeliverySettings(), lambda_handler, clock_ms=lambda: CLOCK_MS)
+
+
+def test_pipeline_converts_each_objects_records_into_a_table_of_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # GIVEN one batch of records bound for several S3 objects
+    batch = mixed_batch(tmp_path)
     wholes: list[pa.Table] = []
 
     def convert_batch_seen(datas: list[bytes]) -> list[ConvertedRecord] | None:
@@ -311,7 +320,7 @@ def test_pipeline_converts_each_objects_records_into_a_table_of_its_own(
         return converted
 
     monkeypatch.setattr(pipeline, "convert_batch", convert_batch_seen)
-    firehose = LocalFirehose(tmp_path / "lake", DeliverySettings(), lambda_handler, clock_ms=lambda: CLOCK_MS)
+    firehose = twin(tmp_path)
 
     # WHEN the twin processes it
     firehose.process_batch(batch)
@@ -329,12 +338,9 @@ def test_pipeline_pending_objects_hold_only_their_own_rows_across_mid_batch_writ
 ) -> None:
     # GIVEN one batch of mixed traffic and S3 objects so small that several are written mid-batch,
     # leaving the rest of their records' table to the object that follows
-    generated = tmp_path / "generated"
-    generated.mkdir()
-    write_fixtures(generated, 3_000)
-    batch = list(itertools.islice(read_fixtures([generated], clock_ms=lambda: CLOCK_MS), 40))
+    batch = mixed_batch(tmp_path)
     monkeypatch.setattr(pipeline, "MIB", 4096)
-    firehose = LocalFirehose(tmp_path / "lake", DeliverySettings(), lambda_handler, clock_ms=lambda: CLOCK_MS)
+    firehose = twin(tmp_path)
 
     # WHEN the twin processes it
     firehose.process_batch(batch)
