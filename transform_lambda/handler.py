@@ -19,7 +19,7 @@ from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.utils import copy_config_to_registered_loggers
 from aws_lambda_powertools.metrics import MetricUnit
 
-from transform_lambda import accel
+from transform_lambda import accel, native
 from transform_lambda.batch import BatchOutcome, Record, Result, run_batch
 from transform_lambda.config import ENV_PREFIX, TransformConfig
 from transform_lambda.reingest import StreamReingester, target_from_event
@@ -33,6 +33,8 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 # The stages log through stdlib loggers under "transform_lambda"; give them the same JSON output.
 copy_config_to_registered_loggers(source_logger=logger, include={"transform_lambda.batch"})
+if native.STATUS not in (native.COMPILED, native.NO_BUILD):  # shipped, but not in use: say why
+    logger.warning("The compiled build is not used; running from source.", extra={"build": native.STATUS})
 
 
 @metrics.log_metrics
@@ -172,6 +174,7 @@ def report(batch: BatchOutcome, records: list[Record], unanswerable: int, elapse
             "bytes_in": bytes_in,
             "response_bytes": batch.response_bytes,
             "elapsed_ms": round(elapsed_s * 1000, 3),
+            "build": native.STATUS,
         },
     )
 
