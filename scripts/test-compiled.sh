@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Compiles the transform's per-event modules with mypyc for the Python of the Lambda runtime we deploy
-# to (stream_processor.infra_gen.TARGET_PYTHON) and runs the transform's tests against the compiled
-# modules, so the source stays compilable and a compiled build behaves as the source does. Then the
-# same C is cross-compiled for arm64, the Lambda's architecture: every shared object must need no
-# glibc newer than the Lambda's (Amazon Linux 2023: 2.34), and the handler's tests run on Debian's
-# arm64 python under qemu (scripts/arm64-sysroot.sh). A copy of the working tree is compiled (nothing
-# is written into it). Each part is skipped, with a note, when its Python or test bed is not to be
-# had here. PY: the tooling venv's python.
+# Builds the compiled form of the transform's per-event modules (scripts/build-native.sh) for this host
+# and runs the transform's tests against it, in a copy of the working tree holding the build as
+# transform_lambda/_compiled, as a package made with `make package NATIVE=1` holds it: the source stays
+# compilable, the compiled build answers as the source does, and the package loads it. Then the arm64
+# build, the Lambda's architecture (glibc symbols checked against the Lambda's), whose handler tests run
+# on Debian's arm64 python under qemu (scripts/arm64-sysroot.sh). Each part is skipped, with a note,
+# when its Python or test bed is not to be had here. PY: the tooling venv's python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 v=$("${PY:-.venv/bin/python}" -c 'from stream_processor.infra_gen import TARGET_PYTHON; print(TARGET_PYTHON)')
@@ -19,79 +18,82 @@ elif [ "$status" -ne 0 ]; then
   exit "$status"
 fi
 python="$PWD/$python"
-# mypyc runs in a tool venv of the same Python, with the mypy constraints.txt pins.
-tools="$PWD/.venv/tools/mypyc-py$v"
-if [ ! -x "$tools/bin/mypyc" ] || [ constraints.txt -nt "$tools/.installed" ]; then
-  "$python" -m venv "$tools"
-  "$tools/bin/python" -m pip install --quiet -c constraints.txt mypy setuptools 2>&1 | grep -v "is ignored" >&2 || true
-  "$tools/bin/mypyc" --version >/dev/null
-  touch "$tools/.installed"
-fi
-# What the tests need of the working tree, copied into $1 (from the repository root).
-copy_tree() {
-  cp -r transform_lambda stream_processor tests fixtures pyproject.toml "$1"/
-  find "$1" -name __pycache__ -prune -exec rm -rf {} +
-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-copy_tree "$work"
-# The modules every log event goes through; the per-record and per-batch ones stay source.
-modules=(transform_lambda/__init__.py transform_lambda/accel.py transform_lambda/decode.py
-  transform_lambda/detect.py transform_lambda/encode.py transform_lambda/shape.py
-  transform_lambda/timefmt.py transform_lambda/transform.py transform_lambda/parse/*.py)
-(cd "$work" && "$tools/bin/mypyc" "${modules[@]}" > mypyc.log 2>&1) || { cat "$work/mypyc.log" >&2; exit 1; }
-echo "compiled: python$v, ${#modules[@]} modules compiled with mypyc"
-repo=$PWD
-cd "$work"
-"$python" -c '
-import transform_lambda.transform as t, transform_lambda.parse.vpc_flow as v, transform_lambda.accel as a
-assert all(m.__file__.endswith(".so") for m in (t, v, a)), [t.__file__, v.__file__, a.__file__]
+# What the tests need of the working tree, with a compiled build for ARCH, in $work/ARCH.
+tree_with_build() {
+  mkdir -p "$work/$1"
+  cp -r transform_lambda stream_processor tests fixtures pyproject.toml "$work/$1"/
+  find "$work/$1" -name __pycache__ -prune -exec rm -rf {} +
+  ./scripts/build-native.sh "$1" "$work/$1/transform_lambda/_compiled"
+}
+# Loads the build (every module of its manifest from its extension file) or says why not.
+check_loaded='
+import sys, transform_lambda.handler, transform_lambda.native as n
+assert n.STATUS == n.COMPILED, n.STATUS
+modules = n.read_manifest(sys.argv[1])
+for name in modules:
+    __import__(name)
+    assert sys.modules[name].__file__.endswith(".so"), sys.modules[name].__file__
+print(f"compiled: {len(modules)} modules load from the build")
 '
+tree_with_build host
+repo=$PWD
+cd "$work/host"
+"$python" -c "$check_loaded" transform_lambda/_compiled
 # The A/B tool's own tests build git revisions from the working tree's source modules.
 "$python" -m pytest -q -p no:cacheprovider tests/unit tests/functional/test_handler.py \
   --deselect tests/unit/test_bench_ab.py::test_bench_ab_imports_the_revision_beside_the_working_tree \
   --deselect tests/unit/test_bench_ab.py::test_bench_ab_times_both_trees_and_tells_whether_they_answer_alike
+cd "$repo"
 
-# arm64: the C mypyc wrote above, cross-compiled, checked and run under emulation.
+# arm64: the same build cross-compiled, checked and run under emulation.
 status=0
-bed=$("$repo/scripts/arm64-sysroot.sh" "$v") || status=$?
+bed=$(./scripts/arm64-sysroot.sh "$v") || status=$?
 if [ "$status" -eq 3 ]; then
   echo "compiled: no arm64 test bed here; skipping the arm64 build" >&2
   exit 0
 elif [ "$status" -ne 0 ]; then
   exit "$status"
 fi
-librt=$("$tools/bin/python" -c 'import mypyc, os; print(os.path.join(os.path.dirname(mypyc.__file__), "lib-rt"))')
-suffix="cpython-${v//./}-aarch64-linux-gnu.so"
-arm="$work/arm64"
-mkdir -p "$arm"
-(cd "$repo" && copy_tree "$arm")
-cc=(aarch64-linux-gnu-gcc -shared -fPIC -O3 -g1 -DNDEBUG -fno-strict-overflow -Wno-unused-function
-  -Wno-unused-label -Wno-unreachable-code -Wno-unused-variable -Wno-unused-but-set-variable -Wno-array-bounds
-  -Wno-stringop-overread -Wno-stringop-overflow -Wno-cpp
-  -I"$bed/root/usr/include/python$v" -I"$bed/root/usr/include")
-native=$(ls build/__native_*.c)
-group=$(basename "$native" .c)
-"${cc[@]}" -I"$librt" -Ibuild "$native" -o "$arm/${group#__native_}__mypyc.$suffix"
-for shim in build/transform_lambda.c build/transform_lambda/*.c build/transform_lambda/parse/*.c; do
-  module=${shim#build/}
-  module=${module%.c}
-  # A package's shim is named for the package: it is the package's __init__.
-  [ -d "build/$module" ] && module="$module/__init__"
-  "${cc[@]}" "$shim" -o "$arm/$module.$suffix"
-done
-newest=$(find "$arm" -name "*.so" -exec aarch64-linux-gnu-objdump -T {} + | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
-if [ "$(printf '%s\nGLIBC_2.34\n' "$newest" | sort -V | tail -1)" != "GLIBC_2.34" ]; then
-  echo "compiled: the arm64 build needs $newest; the Lambda's glibc is 2.34" >&2
-  exit 1
-fi
-echo "compiled: arm64, $(find "$arm" -name "*.so" | wc -l) shared objects, newest glibc symbol $newest"
-cd "$arm"
+tree_with_build arm64
+cd "$work/arm64"
 run=(env PYTHONPATH="$bed/site" qemu-aarch64-static -L "$bed/root" "$bed/root/usr/bin/python$v")
-"${run[@]}" -c '
-import platform, transform_lambda.transform as t, transform_lambda.parse.vpc_flow as v
-assert platform.machine() == "aarch64", platform.machine()
-assert t.__file__.endswith("aarch64-linux-gnu.so"), t.__file__
-'
+"${run[@]}" -c 'import platform; assert platform.machine() == "aarch64", platform.machine()'
+"${run[@]}" -c "$check_loaded" transform_lambda/_compiled
 # A smoke run: emulation costs about 30x, so the handler's tests, not all of them.
 "${run[@]}" -m pytest -q -p no:cacheprovider tests/functional/test_handler.py
+
+# The package as `make package NATIVE=1` makes it, unzipped and run on its own (its dependencies are in
+# it; the runtime's boto3 is not needed without a stream to re-ingest into), against the source here.
+cd "$repo"
+events=(fixtures/events/*.json "$work/mixed.json")
+.venv/bin/python -c '
+import json, sys
+from stream_processor.bench.workload import MIB, firehose_event
+json.dump(firehose_event(MIB // 4).event, open(sys.argv[1], "w"))
+' "$work/mixed.json"
+.venv/bin/python -m stream_processor.package_lambda --out "$work/package/transform_lambda.zip" \
+  --target-python "$python" --native "$work/arm64/transform_lambda/_compiled"
+mkdir "$work/package/unzipped"
+.venv/bin/python -m zipfile -e "$work/package/transform_lambda.zip" "$work/package/unzipped"
+smoke() {  # OUT PYTHON...: the smoke run, its logs shown only when it fails
+  local out=$1
+  shift
+  "$@" scripts/package-smoke.py "$out" "${events[@]}" > "$work/smoke.log" 2>&1 || {
+    tail -20 "$work/smoke.log" >&2
+    exit 1
+  }
+}
+smoke "$work/source.txt" env PYTHONPATH="$repo" "$python"
+smoke "$work/package.txt" env PYTHONPATH="$work/package/unzipped" qemu-aarch64-static -L "$bed/root" \
+  "$bed/root/usr/bin/python$v"
+if [ "$(tail -1 "$work/package.txt")" != "$(printf 'build\tcompiled')" ]; then
+  echo "compiled: the package did not run its compiled build: $(tail -1 "$work/package.txt")" >&2
+  exit 1
+fi
+if ! diff <(head -n -1 "$work/source.txt") <(head -n -1 "$work/package.txt") >&2; then
+  echo "compiled: the packaged arm64 build answered differently from the source" >&2
+  exit 1
+fi
+echo "compiled: the arm64 package answers ${#events[@]} events as the source does, from its compiled build"

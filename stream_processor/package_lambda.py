@@ -4,7 +4,11 @@ Input: ``transform_lambda/`` and its runtime dependencies, pinned by ``constrain
 as manylinux2014_aarch64 wheels only (nothing is compiled on the host). Output: a deterministic zip
 (sorted entries, fixed timestamps) whose ``.pyc`` files were compiled by the target Python with
 unchecked-hash invalidation, since ``/var/task`` is read-only and a package without them pays
-5-7x the import time at every cold start.
+5-7x the import time at every cold start. With ``--native DIR`` (``make package NATIVE=1``) the zip
+also holds the compiled build of the per-event modules that ``scripts/build-native.sh arm64 DIR``
+made, as ``transform_lambda/_compiled``, checked first: for the Lambda's Python and architecture, and
+compiled from exactly the sources being packaged (``transform_lambda.native`` checks that again at
+cold start and runs the source otherwise).
 """
 
 from __future__ import annotations
@@ -21,10 +25,13 @@ from typing import Final
 
 from stream_processor.errors import ConfigError, ProcessorError
 from stream_processor.infra_gen import TARGET_PYTHON
+from transform_lambda import native
 
 REPO: Final = Path(__file__).resolve().parent.parent
 DEFAULT_OUT: Final = REPO / "build" / "transform_lambda.zip"
 PLATFORM: Final = "manylinux2014_aarch64"
+# The file name suffix of an extension module for the Lambda's Python and architecture.
+EXTENSION_SUFFIX: Final = f".cpython-{TARGET_PYTHON.replace('.', '')}-aarch64-linux-gnu.so"
 
 # What the transform imports besides the standard library (pyproject.toml, first group), and its
 # optional accelerators (the "fast" extra; transform_lambda/accel.py falls back to the stdlib).
@@ -75,6 +82,42 @@ def copy_sources(staging: Path) -> None:
         shutil.copyfile(source, target)
 
 
+def copy_native(build: Path, staging: Path) -> int:
+    """Copy a compiled build (``scripts/build-native.sh arm64 DIR``) into the staged package as
+    ``transform_lambda/_compiled``; returns how many modules it compiles.
+
+    Raises:
+        ConfigError: no build there, a build for another Python or architecture, or one compiled from
+            sources other than the staged ones.
+    """
+    try:
+        manifest = native.read_manifest(str(build))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"no compiled build in {build}: {exc}") from exc
+    needed = [native.LIBRARY, *manifest]
+    missing = [name for name in needed if not (build / (name + EXTENSION_SUFFIX)).is_file()]
+    if missing:
+        raise ConfigError(
+            f"{build} is not a build for python{TARGET_PYTHON} on arm64 (no {missing[0]}{EXTENSION_SUFFIX})"
+        )
+    stale = [name for name, digest in manifest.items() if _staged_digest(name, staging) != digest]
+    if stale:
+        raise ConfigError(f"{build} was compiled from other sources than these ({', '.join(stale)}); build it again")
+    target = staging / "transform_lambda" / native.COMPILED_DIR
+    target.mkdir()
+    shutil.copyfile(build / native.MANIFEST, target / native.MANIFEST)
+    for name in needed:
+        shutil.copyfile(build / (name + EXTENSION_SUFFIX), target / (name + EXTENSION_SUFFIX))
+    return len(manifest)
+
+
+def _staged_digest(module: str, staging: Path) -> str | None:
+    try:
+        return native.source_digest(module, str(staging))
+    except OSError:
+        return None
+
+
 def compile_bytecode(staging: Path, target_python: str) -> None:
     """Precompile every module with the target interpreter.
 
@@ -105,24 +148,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--target-python", default=f"python{TARGET_PYTHON}", help="interpreter for the .pyc files")
     parser.add_argument("--no-pyc", action="store_true", help="skip precompiling (slower cold starts)")
+    parser.add_argument("--native", type=Path, metavar="DIR", help="ship this compiled build (build-native.sh arm64)")
     args = parser.parse_args(argv)
     staging = args.out.parent / "lambda"
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
-        install_dependencies(staging)
         copy_sources(staging)
+        compiled = copy_native(args.native, staging) if args.native else 0
+        install_dependencies(staging)
         if not args.no_pyc:
             compile_bytecode(staging, args.target_python)
         digest = write_zip(staging, args.out)
     except ProcessorError as exc:
         sys.stderr.write(f"package: {exc}\n")
         return exc.exit_code
-    sys.stdout.write(f"{args.out} {args.out.stat().st_size} bytes sha256={digest}\n")
+    build = f", {compiled} modules compiled" if compiled else ""
+    sys.stdout.write(f"{args.out} {args.out.stat().st_size} bytes sha256={digest}{build}\n")
     return 0
 
 
-__all__ = ["LAMBDA_REQUIREMENTS", "RUNTIME_PROVIDED", "PackageError", "main", "write_zip"]
+__all__ = [
+    "EXTENSION_SUFFIX",
+    "LAMBDA_REQUIREMENTS",
+    "RUNTIME_PROVIDED",
+    "PackageError",
+    "copy_native",
+    "main",
+    "write_zip",
+]
 
 if __name__ == "__main__":
     raise SystemExit(main())
