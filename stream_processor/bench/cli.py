@@ -81,6 +81,14 @@ def _accelerators() -> list[str]:
     return list(accel.active())
 
 
+def _build() -> str:
+    try:
+        from transform_lambda import native
+    except ImportError:
+        return "unknown"
+    return native.STATUS or "unknown"
+
+
 def _meta(quick: bool) -> dict[str, Any]:
     """What a result file says about the run: when, which commit, on what."""
     return {
@@ -89,6 +97,7 @@ def _meta(quick: bool) -> dict[str, Any]:
         "python": platform.python_version(),
         "machine": _machine(),
         "accelerators": _accelerators(),
+        "build": _build(),
         "quick": quick,
     }
 

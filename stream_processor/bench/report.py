@@ -24,7 +24,8 @@ def _run_line(title: str, meta: dict[str, Any]) -> str:
     """The first line of a report: what ran, where, with which accelerators."""
     return (
         f"{title}  python {meta['python']}  {meta['machine']}  "
-        f"accelerators: {', '.join(meta['accelerators']) or 'none'}  quick={meta['quick']}"
+        f"accelerators: {', '.join(meta['accelerators']) or 'none'}  build: {meta.get('build', 'unknown')}  "
+        f"quick={meta['quick']}"
     )
 
 
