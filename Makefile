@@ -86,9 +86,9 @@ infra-gen: $(VENV)/.installed
 # arm64 / CPython 3.13 wheels only; .pyc compiled by $(TARGET_PYTHON). NATIVE=1 also ships the
 # per-event modules compiled with mypyc for arm64 (scripts/build-native.sh; the source stays the fallback).
 package: $(VENV)/.installed
-	$(if $(NATIVE),PY=$(PY) ./scripts/build-native.sh arm64 build/native)
+	$(if $(filter 1,$(NATIVE)),PY=$(PY) ./scripts/build-native.sh arm64 build/native)
 	$(PY) -m stream_processor.package_lambda --out $(LAMBDA_ZIP) --target-python $(TARGET_PYTHON) \
-		$(if $(NATIVE),--native build/native)
+		$(if $(filter 1,$(NATIVE)),--native build/native)
 
 deploy: package
 	$(PY) -m stream_processor.deploy deploy --config $(CONFIG) $(if $(DRY_RUN),--dry-run)

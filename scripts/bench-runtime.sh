@@ -31,8 +31,11 @@ if ! PY="${PY:-.venv/bin/python}" ./scripts/build-native.sh host "$copy/transfor
   echo "bench: the compiled build could not be made here; skipping its run" >&2
   exit 0
 fi
-repo_python=$PWD/$python
+repo=$PWD
+repo_python=$repo/$python
 out=$(cd "${BENCH_DIR:-.bench}" && pwd)/results-py$v-compiled.json
 echo
 echo "=== on the Lambda runtime's Python ($v), compiled ==="
-(cd "$copy" && "$repo_python" -m stream_processor.bench --only throughput,stages --out "$out" "$@")
+# GIT_*: the results name the repository's commit, not the copy's.
+(cd "$copy" && GIT_DIR="$repo/.git" GIT_WORK_TREE="$repo" "$repo_python" -m stream_processor.bench \
+  --only throughput,stages --out "$out" "$@")

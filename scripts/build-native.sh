@@ -5,8 +5,9 @@
 # Python, mypy pinned by constraints.txt), which is compiled for ARCH: host (this machine's compiler
 # and Python, for tests and benchmarks) or arm64 (the Lambda's architecture: cross-compiled against Debian's arm64
 # python headers, scripts/arm64-sysroot.sh). OUT gets the library transform_lambda__mypyc, one
-# extension module per compiled module (named by its full name) and MANIFEST, each module's name and the
-# sha256 of the source it was compiled from. Nothing is written into the working tree.
+# extension module per compiled module (named by its full name) and MANIFEST: the sha256 of the
+# package's sources (transform_lambda.native.sources_digest) and the compiled modules' names.
+# Nothing is written into the working tree.
 # Exits 1 if a shared object needs a glibc newer than the Lambda's (Amazon Linux 2023: 2.34), and 3,
 # saying why on stderr, when the target Python or the arm64 tools cannot be had here.
 set -euo pipefail
@@ -42,6 +43,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r transform_lambda pyproject.toml "$work"/  # pyproject.toml: the mypy settings
 find "$work" -name __pycache__ -prune -exec rm -rf {} +
+rm -rf "$work/transform_lambda/_compiled"
+# The digest of the package's sources, as transform_lambda.native checks it: of the copy compiled.
+digest=$(cd "$work" && "$python" -c 'from transform_lambda.native import sources_digest; print(sources_digest())')
 # The modules every log event goes through. The package __init__ files stay source (they decide which
 # build to load); so do the per-record and per-batch modules.
 modules=(transform_lambda/accel.py transform_lambda/decode.py transform_lambda/detect.py
@@ -67,11 +71,14 @@ while IFS=$'\t' read -r name sources includes; do
   # shellcheck disable=SC2086  # sources: one or more paths without spaces
   (cd "$work" && "${cc[@]}" "${flags[@]}" $sources -o "$out/$name$suffix")
 done < "$work/extensions.txt"
-for source in "${modules[@]}"; do
-  module=${source%.py}
-  printf '%s\t%s\n' "${module//\//.}" "$(sha256sum "$source" | cut -d' ' -f1)"
-done > "$out/MANIFEST"
-newest=$(find "$out" -name "*.so" -exec "$objdump" -T {} + | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -1)
+{
+  printf 'sources\t%s\n' "$digest"
+  for source in "${modules[@]}"; do
+    module=${source%.py}
+    printf 'module\t%s\n' "${module//\//.}"
+  done
+} > "$out/MANIFEST"
+newest=$(find "$out" -name "*.so" -exec "$objdump" -T {} + | { grep -o 'GLIBC_[0-9.]*' || true; } | sort -uV | tail -1)
 if [ "$(printf '%s\nGLIBC_2.34\n' "$newest" | sort -V | tail -1)" != "GLIBC_2.34" ]; then
   echo "build-native.sh: the $arch build needs $newest; the Lambda's glibc is 2.34" >&2
   exit 1

@@ -4,8 +4,10 @@
 # transform_lambda/_compiled, as a package made with `make package NATIVE=1` holds it: the source stays
 # compilable, the compiled build answers as the source does, and the package loads it. Then the arm64
 # build, the Lambda's architecture (glibc symbols checked against the Lambda's), whose handler tests run
-# on Debian's arm64 python under qemu (scripts/arm64-sysroot.sh). Each part is skipped, with a note,
-# when its Python or test bed is not to be had here. PY: the tooling venv's python.
+# on Debian's arm64 python under qemu (scripts/arm64-sysroot.sh), and then the arm64 package itself
+# (package_lambda --native), unzipped and run alone. Each part is skipped, with a note, when its Python
+# or test bed is not to be had here; the package index must be reachable (pip). PY: the tooling venv's
+# python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 v=$("${PY:-.venv/bin/python}" -c 'from stream_processor.infra_gen import TARGET_PYTHON; print(TARGET_PYTHON)')
@@ -31,7 +33,7 @@ tree_with_build() {
 check_loaded='
 import sys, transform_lambda.handler, transform_lambda.native as n
 assert n.STATUS == n.COMPILED, n.STATUS
-modules = n.read_manifest(sys.argv[1])
+_, modules = n.read_manifest(sys.argv[1])
 for name in modules:
     __import__(name)
     assert sys.modules[name].__file__.endswith(".so"), sys.modules[name].__file__
@@ -47,7 +49,8 @@ cd "$work/host"
   --deselect tests/unit/test_bench_ab.py::test_bench_ab_times_both_trees_and_tells_whether_they_answer_alike
 cd "$repo"
 
-# arm64: the same build cross-compiled, checked and run under emulation.
+# arm64: the same modules built for arm64 (mypyc again, then the cross-compiler), checked and run under
+# emulation.
 status=0
 bed=$(./scripts/arm64-sysroot.sh "$v") || status=$?
 if [ "$status" -eq 3 ]; then
@@ -68,15 +71,15 @@ run=(env PYTHONPATH="$bed/site" qemu-aarch64-static -L "$bed/root" "$bed/root/us
 # it; the runtime's boto3 is not needed without a stream to re-ingest into), against the source here.
 cd "$repo"
 events=(fixtures/events/*.json "$work/mixed.json")
-.venv/bin/python -c '
+"${PY:-.venv/bin/python}" -c '
 import json, sys
 from stream_processor.bench.workload import MIB, firehose_event
 json.dump(firehose_event(MIB // 4).event, open(sys.argv[1], "w"))
 ' "$work/mixed.json"
-.venv/bin/python -m stream_processor.package_lambda --out "$work/package/transform_lambda.zip" \
+"${PY:-.venv/bin/python}" -m stream_processor.package_lambda --out "$work/package/transform_lambda.zip" \
   --target-python "$python" --native "$work/arm64/transform_lambda/_compiled"
 mkdir "$work/package/unzipped"
-.venv/bin/python -m zipfile -e "$work/package/transform_lambda.zip" "$work/package/unzipped"
+"${PY:-.venv/bin/python}" -m zipfile -e "$work/package/transform_lambda.zip" "$work/package/unzipped"
 smoke() {  # OUT PYTHON...: the smoke run, its logs shown only when it fails
   local out=$1
   shift

@@ -91,31 +91,23 @@ def copy_native(build: Path, staging: Path) -> int:
             sources other than the staged ones.
     """
     try:
-        manifest = native.read_manifest(str(build))
+        digest, modules = native.read_manifest(str(build))
     except (OSError, ValueError) as exc:
         raise ConfigError(f"no compiled build in {build}: {exc}") from exc
-    needed = [native.LIBRARY, *manifest]
+    needed = [native.LIBRARY, *modules]
     missing = [name for name in needed if not (build / (name + EXTENSION_SUFFIX)).is_file()]
     if missing:
         raise ConfigError(
             f"{build} is not a build for python{TARGET_PYTHON} on arm64 (no {missing[0]}{EXTENSION_SUFFIX})"
         )
-    stale = [name for name, digest in manifest.items() if _staged_digest(name, staging) != digest]
-    if stale:
-        raise ConfigError(f"{build} was compiled from other sources than these ({', '.join(stale)}); build it again")
+    if native.sources_digest(str(staging / "transform_lambda")) != digest:
+        raise ConfigError(f"{build} was compiled with other sources than these; build it again")
     target = staging / "transform_lambda" / native.COMPILED_DIR
     target.mkdir()
     shutil.copyfile(build / native.MANIFEST, target / native.MANIFEST)
     for name in needed:
         shutil.copyfile(build / (name + EXTENSION_SUFFIX), target / (name + EXTENSION_SUFFIX))
-    return len(manifest)
-
-
-def _staged_digest(module: str, staging: Path) -> str | None:
-    try:
-        return native.source_digest(module, str(staging))
-    except OSError:
-        return None
+    return len(modules)
 
 
 def compile_bytecode(staging: Path, target_python: str) -> None:

@@ -33,7 +33,7 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 # The stages log through stdlib loggers under "transform_lambda"; give them the same JSON output.
 copy_config_to_registered_loggers(source_logger=logger, include={"transform_lambda.batch"})
-if native.STATUS not in (native.COMPILED, native.NO_BUILD):  # shipped, but not in use: say why
+if native.STATUS not in (native.COMPILED, native.NO_BUILD, native.SWITCHED_OFF):  # shipped, yet unusable
     logger.warning("The compiled build is not used; running from source.", extra={"build": native.STATUS})
 
 

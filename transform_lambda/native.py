@@ -2,19 +2,22 @@
 
 Input: ``transform_lambda/_compiled/`` as ``scripts/build-native.sh`` makes it and ``make package
 NATIVE=1`` ships it: the mypyc library ``transform_lambda__mypyc``, one small extension module per
-compiled module, and ``MANIFEST`` (per line: module name, tab, sha256 of the source it was compiled
-from). Output: an import finder, first on ``sys.meta_path``, that loads those modules from their
-extension files; or nothing at all, so that every module loads from its source as without a build.
-The source is used when there is no build, when ``STREAM_PROCESSOR_NATIVE=off``, when the build is for
-another Python or architecture, when a module's source differs from the one compiled (a stale build
-never runs), or when the library does not load here. ``STATUS`` says which, for the logs.
+compiled module, and ``MANIFEST`` (``sources<TAB>sha256`` of every ``.py`` file of the package it was
+compiled with, then ``module<TAB>name`` per compiled module). Output: every compiled module imported
+from its extension file, through an import finder first on ``sys.meta_path`` that serves this
+package's directory only; or nothing at all, so that every module loads from its source as without
+a build. The source is used when there is no build, when ``STREAM_PROCESSOR_NATIVE=off``, when the
+build is for another Python or architecture, when any source of the package differs from the ones
+it was compiled with (a stale build never runs), or when the library or any compiled module does
+not load here (what a failed attempt imported is forgotten). ``STATUS`` says which, for the logs.
 Both builds answer with the same bytes: ``make compiled`` runs the transform's tests on the compiled
-one, on x86_64 and on arm64.
+one, on this machine and on arm64.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.machinery
 import importlib.util
 import os
@@ -30,52 +33,81 @@ COMPILED_DIR: Final = "_compiled"
 MANIFEST: Final = "MANIFEST"
 COMPILED: Final = "compiled"
 NO_BUILD: Final = "source: no compiled build"
+SWITCHED_OFF: Final = f"source: {ENV_SWITCH}=off"
+_PACKAGE: Final = "transform_lambda"
 _PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__))
-_PACKAGE_ROOT: Final = os.path.dirname(_PACKAGE_DIR)
 # Which build this process runs: COMPILED or why the source (None until ``install``).
 STATUS: str | None = None
 
 
 class CompiledFinder:
-    """Finds each compiled module in the compiled directory (any other name: not this finder's)."""
+    """Finds each compiled module in the compiled directory, for the package in ``package_dir`` only
+    (another copy of the package, as the A/B bench imports one, gets its own modules)."""
 
-    def __init__(self, files: dict[str, str]) -> None:
+    def __init__(self, package_dir: str, files: dict[str, str]) -> None:
+        self.package_dir = package_dir
         self.files = files
 
     def find_spec(
         self, fullname: str, path: Sequence[str] | None = None, target: ModuleType | None = None
     ) -> ModuleSpec | None:
-        """The spec of ``fullname``'s extension file, or None for a module that was not compiled."""
+        """The spec of ``fullname``'s extension file, or None for a module that was not compiled or
+        whose parent package is not the one in ``package_dir``."""
         file = self.files.get(fullname)
-        return None if file is None else importlib.util.spec_from_file_location(fullname, file)
+        if file is None or path is None:
+            return None
+        parent = os.path.join(self.package_dir, *fullname.split(".")[1:-1])
+        if not any(os.path.abspath(entry) == parent for entry in path):
+            return None
+        return importlib.util.spec_from_file_location(fullname, file)
 
 
-def read_manifest(directory: str) -> dict[str, str]:
-    """Module name -> sha256 of its source, from ``directory``'s MANIFEST.
+def read_manifest(directory: str) -> tuple[str, tuple[str, ...]]:
+    """The sources' digest and the compiled modules' names, from ``directory``'s MANIFEST.
 
     Raises:
         OSError: no readable manifest.
-        ValueError: a line that is not ``module<TAB>sha256``.
+        ValueError: a manifest not of the form this module writes.
     """
-    entries: dict[str, str] = {}
+    digest = ""
+    modules: list[str] = []
     with open(os.path.join(directory, MANIFEST), encoding="utf-8") as manifest:
         for line in manifest:
-            module, tab, digest = line.rstrip("\n").partition("\t")
-            if not tab or not module.startswith("transform_lambda.") or len(digest) != 64:
+            key, tab, value = line.rstrip("\n").partition("\t")
+            if tab and key == "sources" and not digest and len(value) == 64:
+                digest = value
+            elif tab and key == "module" and value.startswith(f"{_PACKAGE}.") and "\t" not in value:
+                modules.append(value)
+            else:
                 raise ValueError(f"bad manifest line {line!r}")
-            entries[module] = digest
-    return entries
+    if not digest or not modules:
+        raise ValueError("a manifest names the sources' digest and at least one module")
+    return digest, tuple(modules)
 
 
-def source_digest(module: str, root: str = _PACKAGE_ROOT) -> str:
-    """The sha256 of a module's source file under ``root`` (the directory holding the package)."""
-    with open(os.path.join(root, *module.split(".")) + ".py", "rb") as source:
-        return hashlib.sha256(source.read()).hexdigest()
+def sources_digest(package_dir: str = _PACKAGE_DIR) -> str:
+    """The sha256 of every ``.py`` file under ``package_dir`` (paths and contents, in path order)."""
+    files: list[str] = []
+    for folder, subfolders, names in os.walk(package_dir):
+        subfolders[:] = [name for name in subfolders if name not in (COMPILED_DIR, "__pycache__")]
+        files.extend(os.path.join(folder, name) for name in names if name.endswith(".py"))
+    digest = hashlib.sha256()
+    for file in sorted(os.path.relpath(file, package_dir).replace(os.sep, "/") for file in files):
+        with open(os.path.join(package_dir, file), "rb") as source:
+            digest.update(file.encode() + b"\0" + source.read() + b"\0")
+    return digest.hexdigest()
 
 
 def _load_library(directory: str, suffix: str) -> None:
-    """Load the shared library the modules' extension files import, under its module name."""
-    spec = importlib.util.spec_from_file_location(LIBRARY, os.path.join(directory, LIBRARY + suffix))
+    """Load the shared library the modules' extension files import, under its module name (once: a
+    library of another build already loaded in this process is refused)."""
+    path = os.path.join(directory, LIBRARY + suffix)
+    loaded = sys.modules.get(LIBRARY)
+    if loaded is not None:
+        if getattr(loaded, "__file__", None) == path:
+            return
+        raise ImportError(f"another build's library is loaded in this process ({loaded.__file__})")
+    spec = importlib.util.spec_from_file_location(LIBRARY, path)
     if spec is None or spec.loader is None:
         raise ImportError(f"no loader for {LIBRARY}{suffix}")
     library = importlib.util.module_from_spec(spec)
@@ -92,40 +124,50 @@ def choose(package_dir: str = _PACKAGE_DIR, environ: dict[str, str] | None = Non
     if not os.path.isdir(directory):
         return NO_BUILD, None
     if (environ if environ is not None else os.environ).get(ENV_SWITCH, "").lower() == "off":
-        return f"source: {ENV_SWITCH}=off", None
+        return SWITCHED_OFF, None
     suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     try:
-        manifest = read_manifest(directory)
+        digest, modules = read_manifest(directory)
     except (OSError, ValueError) as exc:
         return f"source: unreadable compiled build ({exc})", None
-    files = {module: os.path.join(directory, module + suffix) for module in manifest}
-    needed = [os.path.join(directory, LIBRARY + suffix), *files.values()]
-    if not manifest or not all(os.path.isfile(file) for file in needed):
+    files = {module: os.path.join(directory, module + suffix) for module in modules}
+    if not all(os.path.isfile(file) for file in [os.path.join(directory, LIBRARY + suffix), *files.values()]):
         return f"source: no compiled build for this Python and architecture ({suffix})", None
-    root = os.path.dirname(package_dir)
-    for module, digest in manifest.items():
-        try:
-            same = source_digest(module, root) == digest
-        except OSError:
-            same = False
-        if not same:
-            return f"source: {module} differs from the source it was compiled from", None
+    try:
+        same = sources_digest(package_dir) == digest
+    except OSError as exc:
+        return f"source: the package's sources cannot be read ({exc})", None
+    if not same:
+        return "source: the package's sources differ from the ones the build was compiled with", None
     try:
         _load_library(directory, suffix)
-    except (ImportError, OSError) as exc:
+    except Exception as exc:  # whatever a library's init raises, the source still works
         return f"source: the compiled library does not load ({exc})", None
-    return COMPILED, CompiledFinder(files)
+    return COMPILED, CompiledFinder(package_dir, files)
 
 
-def install() -> str:
-    """Put the compiled build's finder first on ``sys.meta_path`` when ``choose`` takes it (once per
-    process: the package's ``__init__`` calls this); sets and returns ``STATUS``."""
+def install(package_dir: str = _PACKAGE_DIR) -> str:
+    """Decide (``choose``) and, for the compiled build, import every compiled module through its
+    finder, put first on ``sys.meta_path``; when one fails, take the finder away again and forget
+    every module the attempt imported, so they all load from source. Sets and returns ``STATUS``;
+    the package's ``__init__`` calls this once."""
     global STATUS
-    if STATUS is None:
-        status, finder = choose()
-        if finder is not None:
-            sys.meta_path.insert(0, finder)
-        STATUS = status
+    if STATUS is not None:
+        return STATUS
+    before = set(sys.modules)
+    status, finder = choose(package_dir)
+    if finder is not None:
+        sys.meta_path.insert(0, finder)
+        try:
+            for module in finder.files:
+                importlib.import_module(module)
+        except Exception as exc:  # any failure means the source, said in STATUS
+            sys.meta_path.remove(finder)
+            for name in set(sys.modules) - before:
+                if name == LIBRARY or name.startswith(f"{_PACKAGE}."):
+                    del sys.modules[name]
+            status = f"source: a compiled module does not load ({type(exc).__name__}: {exc})"
+    STATUS = status
     return STATUS
 
 
@@ -135,9 +177,10 @@ __all__ = [
     "LIBRARY",
     "NO_BUILD",
     "STATUS",
+    "SWITCHED_OFF",
     "CompiledFinder",
     "choose",
     "install",
     "read_manifest",
-    "source_digest",
+    "sources_digest",
 ]

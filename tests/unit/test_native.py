@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -34,11 +35,24 @@ def package_with_build(root: Path, modules: tuple[str, ...] = MODULES, suffix: s
     shutil.copytree(PACKAGE, package, ignore=shutil.ignore_patterns("__pycache__", native.COMPILED_DIR))
     build = package / native.COMPILED_DIR
     build.mkdir()
-    lines = [f"{module}\t{native.source_digest(module, str(root))}\n" for module in modules]
+    lines = [f"sources\t{native.sources_digest(str(package))}\n", *(f"module\t{m}\n" for m in modules)]
     (build / native.MANIFEST).write_text("".join(lines), encoding="utf-8")
     for name in (native.LIBRARY, *modules):
         (build / (name + suffix)).write_bytes(b"not a shared object")
     return package
+
+
+def run_fresh(root: Path, script: str, with_stdout: bool = False) -> Any:
+    """Run ``script`` (argv[1]: the fixture event) in a fresh interpreter that finds the package copy
+    under ``root`` first; what it wrote last on stderr, as JSON (and its stdout, if asked)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "STREAM_PROCESSOR_"))}
+    env |= {"PYTHONPATH": f"{root}{os.pathsep}{REPO}", "POWERTOOLS_METRICS_DISABLED": "true"}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(EVENT)], env=env, cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    seen = json.loads(done.stderr.strip().splitlines()[-1])
+    return (seen, done.stdout) if with_stdout else seen
 
 
 def test_without_a_build_the_source_is_used(tmp_path: Path) -> None:
@@ -62,58 +76,81 @@ def test_a_build_for_another_python_or_architecture_is_not_used(tmp_path: Path) 
     assert status == f"source: no compiled build for this Python and architecture ({SUFFIX})"
 
 
-def test_a_build_of_other_sources_is_not_used(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "change",
+    ["parse/vpc_flow.py", "schema.py", "new.py", "-detect.py"],
+    ids=["a compiled module", "a module compiled ones inline constants from", "a new module", "a removed one"],
+)
+def test_a_build_of_other_sources_is_not_used(tmp_path: Path, change: str) -> None:
     package = package_with_build(tmp_path)
-    source = package / "parse" / "vpc_flow.py"
-    source.write_text(source.read_text(encoding="utf-8") + "\n# changed after the build\n", encoding="utf-8")
+    if change.startswith("-"):
+        (package / change[1:]).unlink()
+    else:
+        source = package / change
+        text = source.read_text(encoding="utf-8") if source.exists() else ""
+        source.write_text(text + "\n# changed after the build\n", encoding="utf-8")
     status, finder = native.choose(str(package), {})
     assert finder is None
-    assert status == "source: transform_lambda.parse.vpc_flow differs from the source it was compiled from"
+    assert status == "source: the package's sources differ from the ones the build was compiled with"
 
 
-def test_a_manifest_naming_a_module_without_source_is_not_used(tmp_path: Path) -> None:
+def test_the_sources_digest_ignores_bytecode_and_the_build(tmp_path: Path) -> None:
     package = package_with_build(tmp_path)
-    build = package / native.COMPILED_DIR
-    with (build / native.MANIFEST).open("a", encoding="utf-8") as manifest:
-        manifest.write(f"transform_lambda.gone\t{'0' * 64}\n")
-    (build / ("transform_lambda.gone" + SUFFIX)).write_bytes(b"")
-    status, finder = native.choose(str(package), {})
-    assert (status, finder) == ("source: transform_lambda.gone differs from the source it was compiled from", None)
+    before = native.sources_digest(str(package))
+    (package / "__pycache__").mkdir()
+    (package / "__pycache__" / "x.py").write_text("cached", encoding="utf-8")
+    (package / native.COMPILED_DIR / "y.py").write_text("built", encoding="utf-8")
+    (package / "notes.txt").write_text("not a source", encoding="utf-8")
+    assert native.sources_digest(str(package)) == before
+    assert before != native.sources_digest(str(PACKAGE.parent / "stream_processor"))
 
 
-@pytest.mark.parametrize("content", ["transform_lambda.timefmt\n", "os\t" + "0" * 64 + "\n", "x\ty\tz\n"])
+@pytest.mark.parametrize(
+    "content",
+    [
+        "module\ttransform_lambda.timefmt\n",  # no sources line
+        f"sources\t{'0' * 64}\n",  # no module
+        f"sources\t{'0' * 63}\nmodule\ttransform_lambda.timefmt\n",
+        f"sources\t{'0' * 64}\nmodule\tos\n",
+        f"sources\t{'0' * 64}\ntransform_lambda.timefmt\n",
+        f"sources\t{'0' * 64}\nsources\t{'1' * 64}\nmodule\ttransform_lambda.timefmt\n",
+    ],
+)
 def test_an_unreadable_manifest_means_the_source(tmp_path: Path, content: str) -> None:
     package = package_with_build(tmp_path)
     (package / native.COMPILED_DIR / native.MANIFEST).write_text(content, encoding="utf-8")
     status, finder = native.choose(str(package), {})
     assert finder is None
-    assert status.startswith("source: unreadable compiled build (bad manifest line")
-
-
-def test_an_empty_manifest_means_the_source(tmp_path: Path) -> None:
-    package = package_with_build(tmp_path, modules=())
-    status, finder = native.choose(str(package), {})
-    assert finder is None
-    assert status.startswith("source: no compiled build")
+    assert status.startswith("source: unreadable compiled build (")
 
 
 def test_a_library_that_does_not_load_means_the_source(tmp_path: Path) -> None:
     package = package_with_build(tmp_path)
+    library = sys.modules.get(native.LIBRARY)  # loaded when these tests run on the compiled build
     status, finder = native.choose(str(package), {})
     assert finder is None
     assert status.startswith("source: the compiled library does not load (")
-    assert native.LIBRARY not in sys.modules
+    assert sys.modules.get(native.LIBRARY) is library
 
 
-def test_the_finder_finds_only_the_compiled_modules(tmp_path: Path) -> None:
-    file = tmp_path / ("transform_lambda.timefmt" + SUFFIX)
-    finder = native.CompiledFinder({"transform_lambda.timefmt": str(file)})
-    spec = finder.find_spec("transform_lambda.timefmt")
+def test_the_finder_serves_only_compiled_modules_of_its_own_package(tmp_path: Path) -> None:
+    package = str(tmp_path / "transform_lambda")
+    timefmt = str(tmp_path / ("transform_lambda.timefmt" + SUFFIX))
+    flow = str(tmp_path / ("transform_lambda.parse.vpc_flow" + SUFFIX))
+    finder = native.CompiledFinder(
+        package, {"transform_lambda.timefmt": timefmt, "transform_lambda.parse.vpc_flow": flow}
+    )
+    spec = finder.find_spec("transform_lambda.timefmt", [package])
     assert spec is not None
-    assert spec.origin == str(file)
+    assert spec.origin == timefmt
     assert isinstance(spec.loader, importlib.machinery.ExtensionFileLoader)
-    assert finder.find_spec("transform_lambda.shape") is None
-    assert finder.find_spec("json") is None
+    spec = finder.find_spec("transform_lambda.parse.vpc_flow", [os.path.join(package, "parse")])
+    assert spec is not None and spec.origin == flow
+    assert finder.find_spec("transform_lambda.parse.vpc_flow", [package]) is None  # not its parent
+    assert finder.find_spec("transform_lambda.timefmt", [str(tmp_path / "elsewhere" / "transform_lambda")]) is None
+    assert finder.find_spec("transform_lambda.timefmt", None) is None
+    assert finder.find_spec("transform_lambda.shape", [package]) is None
+    assert finder.find_spec("json", None) is None
 
 
 def test_install_decides_once_and_the_finder_is_there_only_for_a_compiled_build() -> None:
@@ -140,23 +177,41 @@ response = lambda_handler_bytes(event, lambda_context())
 sys.stderr.write(json.dumps({"status": native.STATUS, "file": native.__file__,
     "vpc_flow": sys.modules["transform_lambda.parse.vpc_flow"].__file__, "response": response.decode()}))
 """
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "STREAM_PROCESSOR_"))}
-    env |= {"PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}", "POWERTOOLS_METRICS_DISABLED": "true"}
-    done = subprocess.run(
-        [sys.executable, "-c", script, str(EVENT)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
-    seen = json.loads(done.stderr.strip().splitlines()[-1])
+    seen, stdout = run_fresh(tmp_path, script, with_stdout=True)
     assert seen["file"] == str(tmp_path / "transform_lambda" / "native.py")
     assert seen["status"].startswith("source: the compiled library does not load")
     assert seen["vpc_flow"] == str(tmp_path / "transform_lambda" / "parse" / "vpc_flow.py")
-    warning = [json.loads(line) for line in done.stdout.splitlines() if "compiled build is not used" in line]
-    assert len(warning) == 1 and warning[0]["build"] == seen["status"], done.stdout
+    warning = [json.loads(line) for line in stdout.splitlines() if "compiled build is not used" in line]
+    assert len(warning) == 1 and warning[0]["build"] == seen["status"], stdout
     expected = lambda_handler_bytes(json.loads(EVENT.read_text(encoding="utf-8")), lambda_context())
     assert seen["response"] == expected.decode()
     assert len(json.loads(expected)["records"]) == len(json.loads(EVENT.read_text(encoding="utf-8"))["records"])
+
+
+def test_a_compiled_module_that_does_not_load_takes_the_whole_build_back(tmp_path: Path) -> None:
+    """The library loads (here: pretended) but a module's extension file does not: the finder goes,
+    every module the attempt imported is forgotten, and the handler runs and answers from source."""
+    package_with_build(tmp_path, modules=("transform_lambda.parse.vpc_flow", "transform_lambda.timefmt"))
+    script = """
+import json, sys
+from transform_lambda import native
+native.STATUS = None
+native._load_library = lambda directory, suffix: None
+status = native.install()
+left = sorted(m for m in sys.modules if m.startswith("transform_lambda.") and m != "transform_lambda.native")
+finders = [type(f).__name__ for f in sys.meta_path if isinstance(f, native.CompiledFinder)]
+from stream_processor.bench.offline import lambda_context
+from transform_lambda.handler import lambda_handler_bytes
+response = lambda_handler_bytes(json.load(open(sys.argv[1])), lambda_context())
+sys.stderr.write(json.dumps({"status": status, "left": left, "finders": finders, "response": response.decode(),
+    "vpc_flow": sys.modules["transform_lambda.parse.vpc_flow"].__file__}))
+"""
+    seen = run_fresh(tmp_path, script)
+    assert seen["status"].startswith("source: a compiled module does not load (ImportError: ")
+    assert seen["left"] == []
+    assert seen["finders"] == []
+    assert seen["vpc_flow"] == str(tmp_path / "transform_lambda" / "parse" / "vpc_flow.py")
+    assert (
+        seen["response"]
+        == lambda_handler_bytes(json.loads(EVENT.read_text(encoding="utf-8")), lambda_context()).decode()
+    )
