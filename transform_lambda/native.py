@@ -146,6 +146,17 @@ def choose(package_dir: str = _PACKAGE_DIR, environ: dict[str, str] | None = Non
     return COMPILED, CompiledFinder(package_dir, files)
 
 
+def _forget(names: list[str]) -> None:
+    """Take modules out of ``sys.modules`` and out of their parent package's attributes (an import
+    of ``from transform_lambda import accel`` reads the attribute first), children first."""
+    for name in sorted(names, key=lambda name: name.count("."), reverse=True):
+        module = sys.modules.pop(name)
+        parent, _, child = name.rpartition(".")
+        package = sys.modules.get(parent)
+        if package is not None and getattr(package, child, None) is module:
+            delattr(package, child)
+
+
 def install(package_dir: str = _PACKAGE_DIR) -> str:
     """Decide (``choose``) and, for the compiled build, import every compiled module through its
     finder, put first on ``sys.meta_path``; when one fails, take the finder away again and forget
@@ -163,9 +174,7 @@ def install(package_dir: str = _PACKAGE_DIR) -> str:
                 importlib.import_module(module)
         except Exception as exc:  # any failure means the source, said in STATUS
             sys.meta_path.remove(finder)
-            for name in set(sys.modules) - before:
-                if name == LIBRARY or name.startswith(f"{_PACKAGE}."):
-                    del sys.modules[name]
+            _forget([name for name in set(sys.modules) - before if name == LIBRARY or name.startswith(f"{_PACKAGE}.")])
             status = f"source: a compiled module does not load ({type(exc).__name__}: {exc})"
     STATUS = status
     return STATUS

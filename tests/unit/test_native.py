@@ -189,29 +189,41 @@ sys.stderr.write(json.dumps({"status": native.STATUS, "file": native.__file__,
 
 
 def test_a_compiled_module_that_does_not_load_takes_the_whole_build_back(tmp_path: Path) -> None:
-    """The library loads (here: pretended) but a module's extension file does not: the finder goes,
-    every module the attempt imported is forgotten, and the handler runs and answers from source."""
-    package_with_build(tmp_path, modules=("transform_lambda.parse.vpc_flow", "transform_lambda.timefmt"))
+    """The library loads (here: pretended), the first compiled module too (here: its source, served by
+    the finder), but the next one's extension file does not: the finder goes, every module the attempt
+    imported is forgotten, also as an attribute of its package, and the handler answers from source."""
+    package_with_build(tmp_path, modules=("transform_lambda.accel", "transform_lambda.parse.vpc_flow"))
     script = """
-import json, sys
+import importlib.util, json, os, sys
+import transform_lambda
 from transform_lambda import native
 native.STATUS = None
 native._load_library = lambda directory, suffix: None
+find_spec = native.CompiledFinder.find_spec
+def pretend(self, fullname, path=None, target=None):
+    if fullname == "transform_lambda.accel":  # "loads": a module object of its own, as a compiled one
+        return importlib.util.spec_from_file_location(fullname, os.path.join(self.package_dir, "accel.py"))
+    return find_spec(self, fullname, path, target)
+native.CompiledFinder.find_spec = pretend
 status = native.install()
 left = sorted(m for m in sys.modules if m.startswith("transform_lambda.") and m != "transform_lambda.native")
+attributes = [name for name in ("accel", "parse", "errors") if hasattr(transform_lambda, name)]
 finders = [type(f).__name__ for f in sys.meta_path if isinstance(f, native.CompiledFinder)]
 from stream_processor.bench.offline import lambda_context
 from transform_lambda.handler import lambda_handler_bytes
+from transform_lambda import accel, parse
 response = lambda_handler_bytes(json.load(open(sys.argv[1])), lambda_context())
-sys.stderr.write(json.dumps({"status": status, "left": left, "finders": finders, "response": response.decode(),
-    "vpc_flow": sys.modules["transform_lambda.parse.vpc_flow"].__file__}))
+sys.stderr.write(json.dumps({"status": status, "left": left, "attributes": attributes, "finders": finders,
+    "response": response.decode(), "vpc_flow": sys.modules["transform_lambda.parse.vpc_flow"].__file__,
+    "one_accel": accel is sys.modules["transform_lambda.accel"],
+    "one_parse": parse is sys.modules["transform_lambda.parse"]}))
 """
     seen = run_fresh(tmp_path, script)
     assert seen["status"].startswith("source: a compiled module does not load (ImportError: ")
     assert seen["left"] == []
+    assert seen["attributes"] == []
     assert seen["finders"] == []
+    assert seen["one_accel"] and seen["one_parse"]
     assert seen["vpc_flow"] == str(tmp_path / "transform_lambda" / "parse" / "vpc_flow.py")
-    assert (
-        seen["response"]
-        == lambda_handler_bytes(json.loads(EVENT.read_text(encoding="utf-8")), lambda_context()).decode()
-    )
+    expected = lambda_handler_bytes(json.loads(EVENT.read_text(encoding="utf-8")), lambda_context())
+    assert seen["response"] == expected.decode()
