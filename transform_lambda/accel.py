@@ -175,8 +175,9 @@ def _stdlib_b64encode(data: bytes) -> str:
 def _pybase64_b64encode(data: bytes) -> str:
     # Same alphabet and padding as binascii: byte-identical output.
     assert _pybase64 is not None
-    out: bytes = _pybase64.b64encode(data)
-    return out.decode("ascii")
+    # Straight into a str: b64encode's bytes and then .decode("ascii") copy the output a second time.
+    out: str = _pybase64.b64encode_as_string(data)
+    return out
 
 
 def _stdlib_decompressobj(wbits: int) -> Inflater:
