@@ -58,6 +58,10 @@ elif [ "$status" -ne 0 ]; then
 fi
 tree_with_build arm64
 cd "$work/arm64"
+if aarch64-linux-gnu-objdump -h transform_lambda/_compiled/*.so | grep -q '[.]debug_'; then
+  echo "compiled: the arm64 build carries debug sections" >&2
+  exit 1
+fi
 run=(env PYTHONPATH="$bed/site" qemu-aarch64-static -L "$bed/root" "$bed/root/usr/bin/python$v")
 "${run[@]}" -c 'import platform; assert platform.machine() == "aarch64", platform.machine()'
 "${run[@]}" -c "$check_loaded" transform_lambda/_compiled
