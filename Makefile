@@ -105,7 +105,8 @@ destroy: $(VENV)/.installed
 # The bounded fuzz runs in `make test`; this runs the same properties with many more cases.
 fuzz: $(VENV)/.installed-dev
 	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-3000} $(BIN)/pytest -q -p no:cacheprovider tests/unit/test_handler_fuzz.py \
-		tests/unit/test_parse_properties.py tests/unit/test_shape_events.py --hypothesis-show-statistics
+		tests/unit/test_parse_properties.py tests/unit/test_shape_events.py tests/unit/test_payload_structs.py \
+		--hypothesis-show-statistics
 
 # --- benchmarks (docs/performance.md): tables on stdout, results in $(BENCH_OUT) ---
 BENCH_OUT ?= .bench/results.json

@@ -41,7 +41,7 @@ if [ ! -f "$bed/.installed" ] || [ constraints.txt -nt "$bed/.installed" ]; then
   ln -s usr/bin "$bed/root/bin"
   "${PY:-.venv/bin/python}" -m pip install --quiet --target "$bed/site" --platform manylinux2014_aarch64 \
     --implementation cp --python-version "$v" --only-binary=:all: -c constraints.txt \
-    aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 pytest pytest-timeout hypothesis 2>&1 \
+    aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 msgspec pytest pytest-timeout hypothesis 2>&1 \
     | grep -v "is ignored" >&2 || true
   qemu-aarch64-static -L "$bed/root" "$bed/root/usr/bin/python$v" -c 'import sys' >&2
   touch "$bed/.installed"

@@ -50,7 +50,7 @@ rm -rf "$work/transform_lambda/_compiled"
 digest=$(cd "$work" && "$python" -c 'from transform_lambda.native import sources_digest; print(sources_digest())')
 # The modules every log event goes through. The package __init__ files stay source (they decide which
 # build to load); so do the per-record and per-batch modules.
-modules=(transform_lambda/accel.py transform_lambda/decode.py transform_lambda/detect.py
+modules=(transform_lambda/accel.py transform_lambda/decode.py transform_lambda/payload.py transform_lambda/detect.py
   transform_lambda/encode.py transform_lambda/shape.py transform_lambda/timefmt.py
   transform_lambda/transform.py)
 for source in transform_lambda/parse/*.py; do

@@ -20,7 +20,7 @@ if [ ! -x "$venv/bin/python" ] || [ constraints.txt -nt "$venv/.installed" ]; th
   "$py" -m venv "$venv" >&2
   "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
   "$venv/bin/python" -m pip install --quiet -c constraints.txt \
-    aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 pytest pytest-timeout hypothesis >&2
+    aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 msgspec pytest pytest-timeout hypothesis >&2
   touch "$venv/.installed"
 fi
 echo "$venv/bin/python"

@@ -36,7 +36,15 @@ EXTENSION_SUFFIX: Final = f".cpython-{TARGET_PYTHON.replace('.', '')}-aarch64-li
 # What the transform imports besides the standard library (pyproject.toml, first group), and its
 # optional accelerators (the "fast" extra; transform_lambda/accel.py falls back to the stdlib).
 # aws-kinesis-agg imports six but does not declare it, so it is named here.
-LAMBDA_REQUIREMENTS: Final = ("aws-lambda-powertools", "aws-kinesis-agg", "six", "orjson", "isal", "pybase64")
+LAMBDA_REQUIREMENTS: Final = (
+    "aws-lambda-powertools",
+    "aws-kinesis-agg",
+    "six",
+    "orjson",
+    "isal",
+    "pybase64",
+    "msgspec",
+)
 # Provided by the Lambda Python runtime. Bundling boto3 would pin it (+~15 MB unzipped, slower
 # cold start) for code that only calls firehose:PutRecordBatch, an API stable for years.
 RUNTIME_PROVIDED: Final = ("boto3", "botocore", "s3transfer")

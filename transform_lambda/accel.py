@@ -1,6 +1,7 @@
 """Optional accelerators for the transform's hot steps, each behind a standard-library fallback.
 
-Input: whichever of orjson (JSON in and out), isal (inflate) and pybase64 (base64 in) is importable.
+Input: whichever of orjson (JSON in and out), isal (inflate), pybase64 (base64 in and out) and msgspec
+(a payload's JSON into typed structs, ``payload_structs``) is importable.
 Output: fast versions of those steps that return exactly what the standard library would, or
 ``None`` (or an error) to send the caller to its standard-library path, which then decides. So the
 rows and bytes are identical with and without them (tests/unit/test_accel.py); only the time differs.
@@ -56,6 +57,7 @@ def _optional(name: str) -> ModuleType | None:
 _orjson = _optional("orjson")
 _isal_zlib = _optional("isal.isal_zlib")
 _pybase64 = _optional("pybase64")
+_payload_structs = _optional("transform_lambda.payload_structs") if _optional("msgspec") else None
 # Without these orjson would write datetimes and dataclasses that json refuses.
 _DUMPS_OPTIONS: Final = (_orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS) if _orjson else 0
 _dumps_option: Final = functools.partial(_orjson.dumps, option=_DUMPS_OPTIONS) if _orjson else None
@@ -71,6 +73,10 @@ def _orjson_loads(data: bytes | bytearray | str) -> Any:
         return _orjson.loads(data)
     except _orjson.JSONDecodeError:
         return None
+
+
+def _no_read_payload(body: bytes | bytearray) -> Any:
+    return None
 
 
 def _no_dumps(row: dict[str, Any]) -> bytes | None:
@@ -192,6 +198,8 @@ def _isal_decompressobj(wbits: int) -> Inflater:
 
 # The active implementations (rebound by use_accelerators). Callers look them up at call time.
 loads: Callable[[bytes | bytearray | str], Any] = _no_loads
+# A payload's JSON into a ``payload_structs.WirePayload``, or None (decode's standard path decides).
+read_payload: Callable[[bytes | bytearray], Any] = _no_read_payload
 dumps_row: Callable[[dict[str, Any]], bytes | None] = _no_dumps
 dumps_rows: Callable[[Sequence[dict[str, Any]], frozenset[str]], list[bytes] | None] = _no_dumps_rows
 dumps_document: Callable[[Any], bytes | None] = _no_dumps_document
@@ -205,7 +213,14 @@ _enabled = False
 def available() -> tuple[str, ...]:
     """The accelerators importable here."""
     return tuple(
-        name for name, module in (("orjson", _orjson), ("isal", _isal_zlib), ("pybase64", _pybase64)) if module
+        name
+        for name, module in (
+            ("orjson", _orjson),
+            ("isal", _isal_zlib),
+            ("pybase64", _pybase64),
+            ("msgspec", _payload_structs),
+        )
+        if module
     )
 
 
@@ -218,6 +233,7 @@ def use_accelerators(enabled: bool) -> None:
     """Use every importable accelerator (True) or the standard library only (False)."""
     global \
         loads, \
+        read_payload, \
         dumps_row, \
         dumps_rows, \
         dumps_document, \
@@ -228,6 +244,7 @@ def use_accelerators(enabled: bool) -> None:
         _enabled
     on = _enabled = enabled and bool(available())
     loads = _orjson_loads if on and _orjson else _no_loads
+    read_payload = _payload_structs.read_payload if on and _payload_structs else _no_read_payload
     dumps_row = _orjson_dumps if on and _orjson else _no_dumps
     dumps_rows = _orjson_dumps_rows if on and _orjson else _no_dumps_rows
     dumps_document = _orjson_dumps_document if on and _orjson else _no_dumps_document
@@ -278,5 +295,6 @@ __all__ = [
     "exact_object",
     "fast_decompressobj",
     "loads",
+    "read_payload",
     "use_accelerators",
 ]

@@ -11,15 +11,12 @@ import binascii
 import json
 import zlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Final, NamedTuple
+from typing import Any, Final
 
 from transform_lambda import accel
 from transform_lambda.errors import DecodeError
 from transform_lambda.kpl import deaggregate, is_aggregated
-
-DATA_MESSAGE: Final = "DATA_MESSAGE"
-CONTROL_MESSAGE: Final = "CONTROL_MESSAGE"
+from transform_lambda.payload import CONTROL_MESSAGE, DATA_MESSAGE, SOURCE_HINT_KEY, LogEvent, Payload
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
 # zlib streams start with 0x78 (32K window, deflate); Powertools' test events use zlib.
@@ -28,40 +25,11 @@ _JSON_DECODER: Final = json.JSONDecoder()
 # Inflate in steps of this many output bytes so the cap is checked as output grows.
 _INFLATE_STEP: Final = 1 << 20
 _MESSAGE_TYPES: Final = frozenset({DATA_MESSAGE, CONTROL_MESSAGE})
-# Not CloudWatch's: the source a split record's chunks carry (split.py), so that a chunk is parsed as
-# the whole record was rather than sniffed again from its own first event.
-SOURCE_HINT_KEY: Final = "streamProcessorSource"
 # Envelope keys decode reads; a payload with only these (and plain values elsewhere) takes the fast path.
 _ENVELOPE_KEYS: Final = frozenset(
     {"messageType", "owner", "logGroup", "logStream", "subscriptionFilters", "logEvents", "policyLevel"}
 ) | {SOURCE_HINT_KEY}
 _EVENT_KEYS: Final = frozenset({"id", "timestamp", "message", "extractedFields"})
-
-
-class LogEvent(NamedTuple):
-    """One entry of a payload's ``logEvents``; ``timestamp`` is None when not an integer.
-
-    A NamedTuple rather than a frozen dataclass: one is built per log event, at a quarter of the cost.
-    """
-
-    id: str
-    timestamp: int | None
-    message: str
-    extracted_fields: dict[str, str] | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Payload:
-    """A decoded CloudWatch Logs subscription message."""
-
-    message_type: str
-    owner: str
-    log_group: str
-    log_stream: str
-    subscription_filters: tuple[str, ...]
-    log_events: tuple[LogEvent, ...]
-    policy_level: str | None = None
-    source_hint: str | None = None
 
 
 def decode_record(data: object, max_decompressed_bytes: int) -> tuple[Payload, ...]:
@@ -95,7 +63,9 @@ def decode_data(raw: bytes, max_decompressed_bytes: int, *, kpl: bool = True) ->
             for payload in decode_data(user_record, max_decompressed_bytes, kpl=False)
         )
     body = inflate(raw, max_decompressed_bytes) if _is_compressed(raw) else _plain_json(raw)
-    fast = _plain_payload(accel.loads(body))
+    fast = accel.read_payload(body)  # msgspec: typed as it parses
+    if fast is None:
+        fast = _plain_payload(accel.loads(body))  # orjson, then a look at each value
     if fast is not None:
         return (fast,)
     return tuple(_to_payload(doc) for doc in _json_documents(_to_text(body)))
@@ -164,7 +134,8 @@ def plain_envelope(doc: Any) -> bool:
     policy_level = doc.get("policyLevel")
     hint = doc.get(SOURCE_HINT_KEY)
     return not (
-        message_type not in _MESSAGE_TYPES
+        type(message_type) is not str  # a list or object cannot even be looked up in a set
+        or message_type not in _MESSAGE_TYPES
         or (hint is not None and type(hint) is not str)
         or type(doc.get("owner", "")) is not str
         or type(group) is not str
