@@ -215,6 +215,8 @@ def _json_documents(text: str) -> list[object]:
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise DecodeError("invalid_json") from exc
+    except ValueError as exc:  # an integer past sys.get_int_max_str_digits() (4300 by default)
+        raise DecodeError("invalid_json", "an integer too long to read") from exc
     # Several JSON documents back to back ({...}{...} or newline separated).
     docs: list[object] = []
     pos, end = 0, len(text)
@@ -226,7 +228,7 @@ def _json_documents(text: str) -> list[object]:
                 break
             doc, pos = _JSON_DECODER.raw_decode(text, pos)
             docs.append(doc)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, or an integer too long to read
         raise DecodeError("invalid_json") from exc
     return docs
 

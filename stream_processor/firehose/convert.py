@@ -210,6 +210,8 @@ def _convert_documents(data: bytes) -> ConvertedRecord:
             doc, pos = decoder.raw_decode(text, pos)
         except (json.JSONDecodeError, RecursionError):
             return ConvertedRecord([], ConversionError(MALFORMED, f"Malformed JSON at character {pos}."))
+        except ValueError:  # an integer past sys.get_int_max_str_digits(): no column holds it
+            return ConvertedRecord([], ConversionError(MALFORMED, f"A number too long to read at character {pos}."))
         if not isinstance(doc, dict):
             return ConvertedRecord(
                 [], ConversionError(MALFORMED, "A JSON record must be an object, not an array or scalar.")

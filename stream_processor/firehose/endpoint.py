@@ -261,7 +261,7 @@ def _make_handler(endpoint: StreamEndpoint) -> type[BaseHTTPRequestHandler]:
             try:
                 try:
                     body = json.loads(raw or b"{}")
-                except ValueError as exc:
+                except (ValueError, RecursionError) as exc:  # nested too deeply is not JSON we read either
                     raise ApiError(400, "SerializationException", "The request body is not JSON.") from exc
                 if not isinstance(body, dict):
                     raise ApiError(400, "SerializationException", "The request body must be a JSON object.")

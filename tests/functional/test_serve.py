@@ -127,6 +127,10 @@ def test_serve_malformed_and_oversized_requests_get_error_shapes(
 ) -> None:
     proc, url, _ = served
     assert _post(url, "Firehose_20150804.PutRecordBatch", b"{not json")[1]["__type"] == "SerializationException"
+    # Regression: nesting too deep for json.loads (RecursionError) answered 500 InternalFailure.
+    deep = b"[" * 100_000 + b"]" * 100_000
+    status, doc = _post(url, "Firehose_20150804.PutRecordBatch", deep)
+    assert (status, doc["__type"]) == (400, "SerializationException")
     status, doc = _post(url, "Firehose_20150804.PutRecordBatch", b"{}", length=str(64 * 1024 * 1024))
     assert (status, doc["__type"]) == (413, "InvalidArgumentException")
     unknown = json.dumps({"DeliveryStreamName": "other", "Records": [{"Data": "AA=="}]}).encode()

@@ -76,6 +76,9 @@ def test_convert_unknown_keys_are_dropped_and_counted_and_keys_match_exactly() -
         (ndjson({"event_time": "2025-13-40T00:00:00Z"}), "'event_time'"),
         (ndjson({"fields": {"a": 1}}), "'fields'"),
         (b"\xff\xfe", "UTF-8"),
+        # Regression: json.loads raises a plain ValueError for an integer of more than 4300 digits,
+        # which escaped the converter and failed the whole batch.
+        (b'{"bytes":' + b"9" * 5000 + b"}", "too long"),
     ],
 )
 def test_convert_values_firehose_would_reject_fail_the_record(data: bytes, fragment: str) -> None:

@@ -104,6 +104,13 @@ GOOD = json.dumps(data_message([(1, "x")])).encode()
         (b64(gzip.compress(b"{not json")), "invalid_json"),
         (b64(gzip.compress(b"[" * 100_000 + b"]" * 100_000)), "invalid_json"),
         (b64(gzip.compress(b"[1, 2]")), "not_an_object"),
+        # Regression: an integer of more than 4300 digits made json.loads raise a plain ValueError,
+        # an unexpected error rather than the record's decode error.
+        (
+            b64(gzip.compress(b'{"messageType":"DATA_MESSAGE","logEvents":[{"timestamp":' + b"9" * 4301 + b"}]}")),
+            "invalid_json",
+        ),
+        (b64(gzip.compress(GOOD + b"\n" + b'{"a":' + b"9" * 4301 + b"}")), "invalid_json"),
         (b64(gzip.compress(b'"a string"')), "not_an_object"),
         (b64(gzip.compress(json.dumps({**data_message([]), "messageType": "OTHER"}).encode())), "unknown_message_type"),
         (b64(gzip.compress(json.dumps({**data_message([]), "messageType": None}).encode())), "unknown_message_type"),
