@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any, Final, Protocol
 
+from transform_lambda.payload import Payload
+
 ENV_SWITCH: Final = "STREAM_PROCESSOR_ACCELERATORS"
 # orjson reads an integer literal outside [-2**63, 2**64) as a float; json.loads keeps an int. A float
 # that large may be such a literal, so a document holding one is left to json.loads.
@@ -57,7 +59,19 @@ def _optional(name: str) -> ModuleType | None:
 _orjson = _optional("orjson")
 _isal_zlib = _optional("isal.isal_zlib")
 _pybase64 = _optional("pybase64")
-_payload_structs = _optional("transform_lambda.payload_structs") if _optional("msgspec") else None
+
+
+def _payload_structs_module() -> ModuleType | None:
+    """``payload_structs`` when msgspec is installed and takes its struct definitions; else None."""
+    if _optional("msgspec") is None:
+        return None
+    try:
+        return __import__("transform_lambda.payload_structs", fromlist=["_"])
+    except Exception:  # a msgspec this module cannot use: decode's other paths read every payload
+        return None
+
+
+_payload_structs = _payload_structs_module()
 # Without these orjson would write datetimes and dataclasses that json refuses.
 _DUMPS_OPTIONS: Final = (_orjson.OPT_PASSTHROUGH_DATETIME | _orjson.OPT_PASSTHROUGH_DATACLASS) if _orjson else 0
 _dumps_option: Final = functools.partial(_orjson.dumps, option=_DUMPS_OPTIONS) if _orjson else None
@@ -75,7 +89,7 @@ def _orjson_loads(data: bytes | bytearray | str) -> Any:
         return None
 
 
-def _no_read_payload(body: bytes | bytearray) -> Any:
+def _no_read_payload(body: bytes | bytearray) -> Payload | None:
     return None
 
 
@@ -198,8 +212,8 @@ def _isal_decompressobj(wbits: int) -> Inflater:
 
 # The active implementations (rebound by use_accelerators). Callers look them up at call time.
 loads: Callable[[bytes | bytearray | str], Any] = _no_loads
-# A payload's JSON into a ``payload_structs.WirePayload``, or None (decode's standard path decides).
-read_payload: Callable[[bytes | bytearray], Any] = _no_read_payload
+# A payload's JSON into its ``Payload`` (``payload_structs``), or None (decode's other paths decide).
+read_payload: Callable[[bytes | bytearray], Payload | None] = _no_read_payload
 dumps_row: Callable[[dict[str, Any]], bytes | None] = _no_dumps
 dumps_rows: Callable[[Sequence[dict[str, Any]], frozenset[str]], list[bytes] | None] = _no_dumps_rows
 dumps_document: Callable[[Any], bytes | None] = _no_dumps_document

@@ -8,8 +8,9 @@ path's.
 
 msgspec (an optional accelerator, ``accel``) checks each value's kind while it parses, so the log
 events are read without a dict per event first. What it accepts it reads as ``json.loads`` does (the
-last of duplicate keys, integers of any size, the same strings); it refuses lone surrogates, NaN and
-Infinity, which json takes, so those go to the standard path. So do keys decode does not read: only
+last of duplicate keys, integers past 64 bits, the same strings); it refuses lone surrogates, NaN,
+Infinity and integers longer than Python reads from text (``sys.get_int_max_str_digits``), which json
+takes or fails on in its own way, so those go to the standard path. So do keys decode does not read: only
 their values could nest deeply, and where the nesting gets too deep for json (RecursionError, near
 1000 levels, 1500 on Python 3.12, less the caller's stack) differs between the two and with the depth
 they are called at. tests/unit/test_payload_structs.py holds this path to the standard one.

@@ -1,13 +1,18 @@
-"""The msgspec fast path of decode: every payload it reads is exactly the standard path's payload, and
-whatever it declines (odd kinds, NaN, lone surrogates, several documents, bad envelopes) is decided
-by the standard path, with the same payloads and error codes whether the accelerators are on or off."""
+"""decode's fast paths: every payload msgspec (``payload_structs``) or orjson (``_plain_payload``) reads
+is exactly the standard path's payload, and whatever they decline (odd kinds, NaN, lone surrogates,
+other keys, several documents, bad envelopes) is decided by the standard path, with the same payloads
+and error codes whether the accelerators are on or off. Tests of a path not installed here skip."""
 
 from __future__ import annotations
 
 import gzip
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -18,7 +23,17 @@ from transform_lambda import accel
 from transform_lambda.decode import SOURCE_HINT_KEY, LogEvent, Payload, _plain_payload, decode_data, plain_envelope
 from transform_lambda.errors import RecordError
 
-payload_structs = pytest.importorskip("transform_lambda.payload_structs")
+
+def _structs() -> ModuleType | None:
+    try:
+        from transform_lambda import payload_structs as module
+    except ImportError:
+        return None
+    return module
+
+
+payload_structs = _structs()
+needs_msgspec = pytest.mark.skipif(payload_structs is None, reason="msgspec is not installed")
 CAP = 1 << 26
 # `make fuzz` raises FUZZ_EXAMPLES; every test run keeps the bounded default.
 BOUNDED = settings(
@@ -121,13 +136,15 @@ documents = st.one_of(plain_documents, odd_documents)
 @given(documents, st.booleans())
 def test_payload_structs_read_exactly_what_the_standard_path_reads(doc: dict[str, Any], ascii_only: bool) -> None:
     body = json.dumps(doc, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass")
-    fast = payload_structs.read_payload(body)
-    event("msgspec read it" if fast is not None else "msgspec declined")
-    if fast is not None:
-        assert standard(body) == ("ok", (fast,))
+    if payload_structs is not None:
+        fast = payload_structs.read_payload(body)
+        event("msgspec read it" if fast is not None else "msgspec declined")
+        if fast is not None:
+            assert standard(body) == ("ok", (fast,))
     # decode's other fast path (orjson, then a look at each value), taken when msgspec declines or is
     # not installed, is held to the same.
     plain = _plain_payload(accel.loads(body))
+    event("orjson path read it" if plain is not None else "orjson path declined")
     if plain is not None:
         assert standard(body) == ("ok", (plain,))
     assert accelerated(body) == standard(body)
@@ -137,7 +154,7 @@ def test_payload_structs_read_exactly_what_the_standard_path_reads(doc: dict[str
 @given(documents, documents)
 def test_payload_structs_leave_several_documents_to_the_standard_path(first: dict[str, Any], second: Any) -> None:
     body = (json.dumps(first) + "\n" + json.dumps(second)).encode("utf-8", "surrogatepass")
-    assert payload_structs.read_payload(body) is None
+    assert payload_structs is None or payload_structs.read_payload(body) is None
     assert accelerated(gzip.compress(body, mtime=0)) == standard(gzip.compress(body, mtime=0))
 
 
@@ -148,7 +165,9 @@ def _body(events: str, extra: str = "") -> bytes:
     ).encode()
 
 
+@needs_msgspec
 def test_payload_structs_read_the_usual_payloads() -> None:
+    assert payload_structs is not None
     body = _body(
         '{"id":"1","timestamp":5,"message":"m"},{"timestamp":6,"message":"n","id":"2"}',
         f',"policyLevel":"ACCOUNT_LEVEL_POLICY","{SOURCE_HINT_KEY}":"vpc_flow"',
@@ -189,7 +208,7 @@ def test_payload_structs_read_the_usual_payloads() -> None:
     ],
 )
 def test_payload_structs_decline_what_the_standard_path_must_judge(body: bytes) -> None:
-    assert payload_structs.read_payload(body) is None
+    assert payload_structs is None or payload_structs.read_payload(body) is None
     assert accelerated(body) == standard(body)
 
 
@@ -199,3 +218,35 @@ def test_plain_envelope_refuses_a_message_type_that_is_no_string() -> None:
     assert not plain_envelope({"messageType": [], "logEvents": []})
     assert not plain_envelope({"messageType": {"a": 1}, "logEvents": []})
     assert standard(b'{"messageType":[],"logEvents":[]}') == ("error", "unknown_message_type")
+
+
+@needs_msgspec
+def test_payload_structs_are_what_decode_uses_when_the_accelerators_are_on() -> None:
+    assert payload_structs is not None
+    body = _body('{"id":"1","timestamp":5,"message":"m"}')
+    accel.use_accelerators(True)
+    assert "msgspec" in accel.active()
+    assert accel.read_payload is payload_structs.read_payload
+    assert decode_data(body, CAP) == (payload_structs.read_payload(body),)
+    accel.use_accelerators(False)
+    assert accel.read_payload(body) is None  # switched off with the others
+
+
+def test_a_msgspec_that_cannot_build_the_structs_leaves_decode_to_its_other_paths(tmp_path: Path) -> None:
+    # An installed msgspec this module cannot use (here: one without Struct) must not take the Lambda
+    # down at import: the accelerator is left out and every payload is still read.
+    (tmp_path / "msgspec").mkdir()
+    (tmp_path / "msgspec" / "__init__.py").write_text("json = None\n")
+    script = (
+        "from transform_lambda import accel\n"
+        "from transform_lambda.decode import decode_data\n"
+        "assert 'msgspec' not in accel.available(), accel.available()\n"
+        'body = b\'{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s",\'\n'
+        'body += b\'"logEvents":[{"id":"1","timestamp":5,"message":"m"}]}\'\n'
+        "print(decode_data(body, 1 << 20)[0].log_events[0].message)\n"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), str(root)])}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "m"
