@@ -1,6 +1,7 @@
 """Smoke check of a packaged transform: answer each Firehose event file with the handler it finds on
 sys.path, and write, per event, the sha256 of the response (``lambda_handler_bytes``) to OUT, then
-which build answered (transform_lambda.native.STATUS). scripts/test-compiled.sh runs it on the
+the accelerators in use (transform_lambda.accel.active()) and which build answered
+(transform_lambda.native.STATUS). scripts/test-compiled.sh runs it on the
 unzipped arm64 package under emulation and on the working tree's source, and compares the digests.
 Standard library and the package only: the zip holds no test tools.
 Usage: python package-smoke.py OUT EVENT.json...
@@ -33,7 +34,7 @@ class Context:
 
 
 def main(out: str, events: list[str]) -> None:
-    from transform_lambda import native
+    from transform_lambda import accel, native
     from transform_lambda.handler import lambda_handler_bytes
 
     lines = []
@@ -42,6 +43,7 @@ def main(out: str, events: list[str]) -> None:
             event = json.load(file)
         response = lambda_handler_bytes(event, Context())
         lines.append(f"{path.rsplit('/', 1)[-1]}\t{hashlib.sha256(response).hexdigest()}\t{len(response)}")
+    lines.append(f"accelerators\t{','.join(accel.active())}")
     lines.append(f"build\t{native.STATUS}")
     with open(out, "w", encoding="utf-8") as file:
         file.write("\n".join(lines) + "\n")

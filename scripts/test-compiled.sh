@@ -92,6 +92,12 @@ smoke() {  # OUT PYTHON...: the smoke run, its logs shown only when it fails
 smoke "$work/source.txt" env PYTHONPATH="$repo" "$python"
 smoke "$work/package.txt" env PYTHONPATH="$work/package/unzipped" qemu-aarch64-static -L "$bed/root" \
   "$bed/root/usr/bin/python$v"
+# Every accelerator the package ships must load on arm64: one that did not would answer the same
+# bytes, only slower, so the digests alone would not tell.
+if ! grep -qx "$(printf 'accelerators\torjson,isal,pybase64,msgspec')" "$work/package.txt"; then
+  echo "compiled: the package runs without some accelerator: $(grep accelerators "$work/package.txt")" >&2
+  exit 1
+fi
 if [ "$(tail -1 "$work/package.txt")" != "$(printf 'build\tcompiled')" ]; then
   echo "compiled: the package did not run its compiled build: $(tail -1 "$work/package.txt")" >&2
   exit 1
