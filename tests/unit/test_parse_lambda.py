@@ -378,3 +378,16 @@ def test_xray_fast_path_takes_the_usual_line() -> None:
 def test_platform_word_prefix_check_agrees_with_the_pattern(word: str, middle: str, rest: str) -> None:
     message = word + middle + rest
     assert platform_word(message) == _matched_word(message)
+
+
+@pytest.mark.timeout(60)
+def test_parse_lambda_long_spaced_pairs_take_linear_time() -> None:
+    # Regression: the look-ahead for the next "Label: " re-read a whole run of capitalised words at
+    # every space: 32 KB took seconds and 256 KB minutes, enough for one small record (this compresses
+    # well) to time out the invocation. Now about 50 ms here; the timeout is the assertion.
+    for run in ("A " * 128_000, "Abcdefghijklmnopqrstuvwxyzabcdef " * 8_000):
+        parsed = parse_lambda("INIT_START Runtime Version: " + run + "x Runtime Version ARN: arn:aws:lambda:r")
+        fields = parsed["fields"]
+        assert isinstance(fields, dict)
+        assert fields["type"] == "INIT_START"
+        assert fields["runtime_version_arn"] == "arn:aws:lambda:r"

@@ -55,8 +55,11 @@ _START: Final = "START RequestId: "
 _PER_REQUEST: Final = frozenset({"START", "END", "REPORT"})
 _PER_REQUEST_STARTS: Final = tuple(f"{word} RequestId: " for word in sorted(_PER_REQUEST))
 _UNITS: Final = ((" ms", "_ms"), (" MB", "_mb"))
-# ``Key: value`` pairs separated by spaces instead of tabs (START; some INIT_REPORT spellings).
-_LABEL: Final = r"[A-Z][A-Za-z]*(?: [A-Z][A-Za-z]*)*"
+# ``Key: value`` pairs separated by spaces instead of tabs (START; some INIT_REPORT spellings). A label
+# is at most 8 capitalised words of at most 32 letters ("Runtime Version ARN" is the longest Lambda
+# writes): unbounded, the look-ahead for the next label re-read a whole run of capitalised words at
+# every space, quadratic in the line (32 KB took seconds); bounded, the work per character is too.
+_LABEL: Final = r"[A-Z][A-Za-z]{0,31}(?: [A-Z][A-Za-z]{0,31}){0,7}"
 _SPACED_PAIR: Final = re.compile(rf"({_LABEL}): (.*?)(?= {_LABEL}: |$)")
 _FIRST_WORD: Final = re.compile(r"[A-Z_]{3,17}(?=[ \t\n]|$)")
 _CAMEL_BOUNDARY: Final = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
