@@ -97,6 +97,16 @@ def reingester_for(event: object, context: object) -> StreamReingester | None:
     return StreamReingester(target, deadline=seconds_left)
 
 
+def _arrival_ms(arrival: object) -> int | None:
+    """A record's ``approximateArrivalTimestamp`` as epoch ms, or None when it is no usable number (an
+    int is taken as it is: ``math.isfinite`` cannot even take one past a float's range)."""
+    if type(arrival) is int:
+        return arrival
+    if isinstance(arrival, float) and math.isfinite(arrival):
+        return int(arrival)
+    return None
+
+
 def read_records(event: object) -> tuple[list[Record], int]:
     """Wire records -> ``Record``; returns them and how many entries had no usable recordId."""
     raw_records = event.get("records") if isinstance(event, Mapping) else None
@@ -110,12 +120,7 @@ def read_records(event: object) -> tuple[list[Record], int]:
         if not isinstance(record_id, str) or not record_id:
             unanswerable += 1
             continue
-        arrival = raw.get("approximateArrivalTimestamp")
-        arrival_ms = (
-            int(arrival)
-            if isinstance(arrival, int | float) and not isinstance(arrival, bool) and math.isfinite(arrival)
-            else None
-        )
+        arrival_ms = _arrival_ms(raw.get("approximateArrivalTimestamp"))
         metadata = raw.get("kinesisRecordMetadata")
         partition_key = metadata.get("partitionKey") if isinstance(metadata, Mapping) else None
         records.append(

@@ -173,11 +173,17 @@ def test_handler_conformance_payloads_become_rows(name: str) -> None:
 
 
 def test_handler_non_finite_arrival_and_odd_arns_do_not_raise() -> None:
-    event = firehose_event([encode_payload(data_message([(1_763_892_900_000, "m")]))] * 2)
+    event = firehose_event([encode_payload(data_message([(1_763_892_900_000, "m")]))] * 4)
     event["records"][0]["approximateArrivalTimestamp"] = float("nan")
     event["records"][1]["approximateArrivalTimestamp"] = float("inf")
+    # Regression: an int past a float's range (json.loads reads a long literal so) raised OverflowError
+    # out of the handler, in math.isfinite; it is an arrival time no row can spell, as the others.
+    event["records"][2]["approximateArrivalTimestamp"] = 10**309
+    event["records"][3]["approximateArrivalTimestamp"] = -(10**400)
     event["deliveryStreamArn"] = "arn/x:aws:firehose:us-east-1:1:deliverystream"
-    assert [e["result"] for e in call(event)["records"]] == ["Ok", "Ok"]
+    response = call(event)
+    assert [e["result"] for e in response["records"]] == ["Ok"] * 4
+    assert all("arrival_time" not in row for entry in response["records"] for row in decode_rows(entry))
 
 
 def test_handler_event_without_id_keeps_extracted_fields_with_and_without_accelerators() -> None:
