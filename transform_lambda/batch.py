@@ -196,8 +196,11 @@ def _split(
     alone_limit: int,
 ) -> RecordOutcome:
     entry_overhead = _entry_size(outcome) - len(outcome.data or "")
+    arrival = iso_from_epoch_ms(record.arrival_ms) if record.arrival_ms is not None else None
     try:
-        chunks, events = split_record(_raw(record), config, alone_limit // 4, alone_limit - entry_overhead)
+        chunks, events = split_record(
+            _raw(record), config, alone_limit // 4, alone_limit - entry_overhead, arrival_time=arrival
+        )
     except RecordError as exc:
         failed = _failed(record.record_id, exc, stage="respond")
         failed.log_events = outcome.log_events

@@ -26,10 +26,12 @@ _GZIP_LEVEL: Final = 6
 
 
 def split_record(
-    raw: bytes, config: TransformConfig, target_bytes: int, max_event_bytes: int
+    raw: bytes, config: TransformConfig, target_bytes: int, max_event_bytes: int, arrival_time: str | None
 ) -> tuple[list[bytes], int]:
     """Cut a record into gzip payloads whose rows each take at most ``target_bytes`` of response.
 
+    Rows are sized as the record's own rows were, with its ``arrival_time``: sized without it, an event
+    whose row only fits without it would come back whole, be too large again, and go round forever.
     Returns the payloads and how many log events they carry.
 
     Raises:
@@ -41,7 +43,7 @@ def split_record(
     for payload in decode_data(raw, config.max_decompressed_bytes):
         if payload.message_type == CONTROL_MESSAGE or not payload.log_events:
             continue
-        shaped = transform_payload(payload, None, config)
+        shaped = transform_payload(payload, arrival_time, config)
         sizes = [_b64_len(len(encode_shaped_rows([row]))) for row in shaped.rows]
         for start, end in _spans(sizes, target_bytes, max_event_bytes):
             chunks.extend(_payload_chunks(payload, payload.log_events[start:end], shaped.source))

@@ -3,12 +3,17 @@ chunk is parsed as the whole record was, even when its own first event would sni
 
 from __future__ import annotations
 
+import base64
 import gzip
 import json
+
+import pytest
 
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import SOURCE_HINT_KEY, decode_data
 from transform_lambda.detect import detect_source
+from transform_lambda.encode import encode_shaped_rows
+from transform_lambda.errors import RecordError
 from transform_lambda.split import split_record
 from transform_lambda.transform import transform_payload
 
@@ -36,7 +41,7 @@ def test_chunks_keep_the_source_of_the_whole_record() -> None:
     expected = transform_payload(whole, None, CONFIG)
     assert expected.source == "json"
 
-    chunks, events = split_record(raw, CONFIG, target_bytes=4_000, max_event_bytes=100_000)
+    chunks, events = split_record(raw, CONFIG, target_bytes=4_000, max_event_bytes=100_000, arrival_time=None)
     assert len(chunks) > 2 and events == len(messages)
     rows = []
     for chunk in chunks:
@@ -62,3 +67,22 @@ def test_a_hint_names_a_parser_or_is_ignored() -> None:
     doc[SOURCE_HINT_KEY] = "text"
     (payload,) = decode_data(gzip.compress(json.dumps(doc).encode()), CONFIG.max_decompressed_bytes)
     assert detect_source(payload, CONFIG)[0] == "lambda"
+
+
+def test_rows_are_sized_with_the_records_arrival_time() -> None:
+    # Regression: rows were sized without the arrival time the record's own rows carry, so a lone
+    # event whose row fits only without it came back as one chunk, too large again, forever.
+    raw = _record(["x" * 2_700])
+    (payload,) = decode_data(raw, CONFIG.max_decompressed_bytes)
+    arrival = "2023-11-14T22:13:20.000Z"
+    with_arrival = len(base64.b64encode(encode_shaped_rows(transform_payload(payload, arrival, CONFIG).rows)))
+    without = len(base64.b64encode(encode_shaped_rows(transform_payload(payload, None, CONFIG).rows)))
+    assert without < with_arrival
+    limit = with_arrival - 1  # the row with its arrival time does not fit; without, it would
+    with pytest.raises(RecordError) as info:
+        split_record(raw, CONFIG, target_bytes=limit // 4, max_event_bytes=limit, arrival_time=arrival)
+    assert info.value.code == "event_too_large"
+    chunks, events = split_record(
+        raw, CONFIG, target_bytes=with_arrival, max_event_bytes=with_arrival, arrival_time=arrival
+    )
+    assert (len(chunks), events) == (1, 1)
