@@ -19,6 +19,7 @@ from transform_lambda.kpl import deaggregate, is_aggregated
 from transform_lambda.payload import CONTROL_MESSAGE, DATA_MESSAGE, SOURCE_HINT_KEY, LogEvent, Payload
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
+_GZIP_RESERVED_FLAGS: Final = 0xE0  # FLG bits 5-7 of a gzip member header
 # zlib streams start with 0x78 (32K window, deflate); Powertools' test events use zlib.
 _ZLIB_FIRST: Final = 0x78
 _JSON_DECODER: Final = json.JSONDecoder()
@@ -99,6 +100,9 @@ def _inflate(raw: bytes, limit: int, decompressobj: Callable[[int], accel.Inflat
     out = bytearray()
     rest = raw
     while rest:
+        if rest[3:4] and rest[3] & _GZIP_RESERVED_FLAGS and rest.startswith(_GZIP_MAGIC):
+            # RFC 1952: a reserved FLG bit must be an error. zlib says so; isal would read on.
+            raise DecodeError("invalid_gzip", "reserved gzip header flags set")
         inflater = decompressobj(zlib.MAX_WBITS | 32)
         pending = rest
         try:
