@@ -63,11 +63,9 @@ _pybase64 = _optional("pybase64")
 
 def _payload_structs_module() -> ModuleType | None:
     """``payload_structs`` when msgspec is installed and takes its struct definitions; else None."""
-    if _optional("msgspec") is None:
-        return None
     try:
         return __import__("transform_lambda.payload_structs", fromlist=["_"])
-    except Exception:  # a msgspec this module cannot use: decode's other paths read every payload
+    except Exception:  # no msgspec, or one it cannot use: decode's other paths read every payload
         return None
 
 

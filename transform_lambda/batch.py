@@ -196,10 +196,9 @@ def _split(
     alone_limit: int,
 ) -> RecordOutcome:
     entry_overhead = _entry_size(outcome) - len(outcome.data or "")
-    arrival = iso_from_epoch_ms(record.arrival_ms) if record.arrival_ms is not None else None
     try:
         chunks, events = split_record(
-            _raw(record), config, alone_limit // 4, alone_limit - entry_overhead, arrival_time=arrival
+            _raw(record), config, alone_limit // 4, alone_limit - entry_overhead, arrival_time=_arrival_time(record)
         )
     except RecordError as exc:
         failed = _failed(record.record_id, exc, stage="respond")
@@ -216,6 +215,11 @@ def _split(
     )
 
 
+def _arrival_time(record: Record) -> str | None:
+    """The ``arrival_time`` a record's rows carry (None when it has none a row can spell)."""
+    return iso_from_epoch_ms(record.arrival_ms) if record.arrival_ms is not None else None
+
+
 def _raw(record: Record) -> bytes:
     assert isinstance(record.data, str)  # only decodable records reach the budget step
     return accel.b64decode(record.data)  # which decode read the same way, so it reads again
@@ -225,7 +229,7 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
     """Decode and transform one record; bad data becomes a ``ProcessingFailed`` outcome."""
     try:
         payloads = decode_record(record.data, config.max_decompressed_bytes)
-        arrival = iso_from_epoch_ms(record.arrival_ms) if record.arrival_ms is not None else None
+        arrival = _arrival_time(record)
         rows: list[Row] = []
         events = parse_errors = 0
         sources: list[str] = []
