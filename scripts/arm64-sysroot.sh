@@ -39,9 +39,13 @@ if [ ! -f "$bed/.installed" ] || [ constraints.txt -nt "$bed/.installed" ]; then
   for deb in "$bed"/debs/*.deb; do dpkg-deb -x "$deb" "$bed/root"; done
   ln -s usr/lib "$bed/root/lib"
   ln -s usr/bin "$bed/root/bin"
+  # The Lambda's requirements as the package names them (stream_processor.package_lambda).
+  requirements=$("${PY:-.venv/bin/python}" -c \
+    'from stream_processor.package_lambda import LAMBDA_REQUIREMENTS; print(*LAMBDA_REQUIREMENTS)')
+  read -ra lambda_requirements <<< "$requirements"
   "${PY:-.venv/bin/python}" -m pip install --quiet --target "$bed/site" --platform manylinux2014_aarch64 \
     --implementation cp --python-version "$v" --only-binary=:all: -c constraints.txt \
-    aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 msgspec pytest pytest-timeout hypothesis 2>&1 \
+    "${lambda_requirements[@]}" pytest pytest-timeout hypothesis 2>&1 \
     | grep -v "is ignored" >&2 || true
   qemu-aarch64-static -L "$bed/root" "$bed/root/usr/bin/python$v" -c 'import sys' >&2
   touch "$bed/.installed"

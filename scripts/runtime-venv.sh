@@ -19,8 +19,12 @@ venv=".venv/runtimes/py$v"
 if [ ! -x "$venv/bin/python" ] || [ constraints.txt -nt "$venv/.installed" ]; then
   "$py" -m venv "$venv" >&2
   "$venv/bin/python" -m pip install --quiet --upgrade pip >&2
+  # The Lambda's requirements as the package names them (stream_processor.package_lambda).
+  requirements=$("${PY:-.venv/bin/python}" -c \
+    'from stream_processor.package_lambda import LAMBDA_REQUIREMENTS; print(*LAMBDA_REQUIREMENTS)')
+  read -ra lambda_requirements <<< "$requirements"
   "$venv/bin/python" -m pip install --quiet -c constraints.txt \
-    aws-lambda-powertools aws-kinesis-agg six orjson isal pybase64 msgspec pytest pytest-timeout hypothesis >&2
+    "${lambda_requirements[@]}" pytest pytest-timeout hypothesis >&2
   touch "$venv/.installed"
 fi
 echo "$venv/bin/python"

@@ -35,7 +35,8 @@ EXTENSION_SUFFIX: Final = f".cpython-{TARGET_PYTHON.replace('.', '')}-aarch64-li
 
 # What the transform imports besides the standard library (pyproject.toml, first group), and its
 # optional accelerators (the "fast" extra; transform_lambda/accel.py falls back to the stdlib).
-# aws-kinesis-agg imports six but does not declare it, so it is named here.
+# aws-kinesis-agg imports six but does not declare it, so it is named here. The runtime test venvs
+# (scripts/runtime-venv.sh, scripts/arm64-sysroot.sh) install this same list.
 LAMBDA_REQUIREMENTS: Final = (
     "aws-lambda-powertools",
     "aws-kinesis-agg",
