@@ -4,9 +4,10 @@
 # from when it is transform_lambda/_compiled: mypyc turns the modules into C (in a tool venv of that
 # Python, mypy pinned by constraints.txt), which is compiled for ARCH: host (this machine's compiler
 # and Python, for tests and benchmarks) or arm64 (the Lambda's architecture: cross-compiled against Debian's arm64
-# python headers, scripts/arm64-sysroot.sh). OUT gets the library transform_lambda__mypyc, one
-# extension module per compiled module (named by its full name) and MANIFEST: the sha256 of the
-# package's sources (transform_lambda.native.sources_digest) and the compiled modules' names.
+# python headers, scripts/arm64-sysroot.sh), along with the hand-written C modules
+# (transform_lambda/_*.c). OUT gets the library transform_lambda__mypyc, one extension module per
+# compiled module and per C module (named by its full name) and MANIFEST: the sha256 of the package's
+# sources (transform_lambda.native.sources_digest) and the compiled modules' names.
 # Nothing is written into the working tree.
 # Exits 1 if a shared object needs a glibc newer than the Lambda's (Amazon Linux 2023: 2.34), and 3,
 # saying why on stderr, when the target Python or the arm64 tools cannot be had here.
@@ -73,10 +74,19 @@ while IFS=$'\t' read -r name sources includes; do
   # shellcheck disable=SC2086  # sources: one or more paths without spaces
   (cd "$work" && "${cc[@]}" "${flags[@]}" $sources -o "$out/$name$suffix")
 done < "$work/extensions.txt"
+# The hand-written C modules (transform_lambda/_*.c), one extension module each, named like mypyc's.
+for source in transform_lambda/_*.c; do
+  [ -e "$source" ] || continue
+  module=${source%.c}
+  module=${module//\//.}
+  (cd "$work" && "${cc[@]}" -Wall -Wextra "$source" -o "$out/$module$suffix")
+  modules+=("$source")
+done
 {
   printf 'sources\t%s\n' "$digest"
   for source in "${modules[@]}"; do
     module=${source%.py}
+    module=${module%.c}
     printf 'module\t%s\n' "${module//\//.}"
   done
 } > "$out/MANIFEST"

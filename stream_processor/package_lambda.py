@@ -84,8 +84,10 @@ def install_dependencies(staging: Path) -> None:
 
 
 def copy_sources(staging: Path) -> None:
-    """Copy the ``transform_lambda`` package (sources only) into ``staging``."""
-    for source in sorted((REPO / "transform_lambda").rglob("*.py")):
+    """Copy the ``transform_lambda`` package (sources only: ``.py``, and the ``.c`` a compiled build's
+    check of its sources reads too) into ``staging``."""
+    package = REPO / "transform_lambda"
+    for source in sorted([*package.rglob("*.py"), *package.rglob("*.c")]):
         target = staging / source.relative_to(REPO)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

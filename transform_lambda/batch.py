@@ -2,7 +2,8 @@
 
 Input: ``Record`` items (a Firehose batch), the config and a re-ingester. Output: one ``RecordOutcome``
 per distinct recordId, in input order, within the response budget.
-decode -> (detect, parse, shape) -> encode -> fit the response budget (split, re-ingest).
+decode -> (detect, parse, shape) -> encode -> fit the response budget (split, re-ingest); a payload
+the compiled build's C writes whole (``native_rows``) goes from detect to its NDJSON in one call.
 """
 
 from __future__ import annotations
@@ -19,13 +20,14 @@ from typing import Final, cast
 from transform_lambda import accel
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import CONTROL_MESSAGE, LogEvent, decode_record
+from transform_lambda.detect import detect_source
 from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.errors import RecordError
+from transform_lambda.native_rows import payload_ndjson
 from transform_lambda.reingest import Reingester, ReingestItem
-from transform_lambda.shape import Row
 from transform_lambda.split import split_record
 from transform_lambda.timefmt import MAX_EPOCH_MS, MIN_EPOCH_MS, date_hour_from_epoch_ms, iso_from_epoch_ms
-from transform_lambda.transform import transform_payload
+from transform_lambda.transform import shape_events
 
 logger = logging.getLogger(__name__)
 
@@ -230,24 +232,32 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
     try:
         payloads = decode_record(record.data, config.max_decompressed_bytes)
         arrival = _arrival_time(record)
-        rows: list[Row] = []
-        events = parse_errors = 0
+        ndjson: list[bytes] = []
+        events = rows = parse_errors = 0
         sources: list[str] = []
         first_ts: int | None = None
         for payload in payloads:
             events += len(payload.log_events)
             if payload.message_type == CONTROL_MESSAGE:
                 continue
-            shaped = transform_payload(payload, arrival, config)
-            rows.extend(shaped.rows)
-            parse_errors += shaped.parse_errors
-            sources.append(shaped.source)
+            source, parser = detect_source(payload, config)
+            # Each payload's rows are encoded on their own: NDJSON joins by concatenation.
+            written = payload_ndjson(payload, source, parser, arrival)
+            if written is not None:
+                rows += len(payload.log_events)
+            else:
+                shaped = shape_events(payload, source, parser, arrival)
+                written = encode_shaped_rows(shaped.rows)
+                rows += len(shaped.rows)
+                parse_errors += shaped.parse_errors
+            ndjson.append(written)
+            sources.append(source)
             earliest = _earliest_ms(payload.log_events)
             if earliest is not None and (first_ts is None or earliest < first_ts):
                 first_ts = earliest
         if not sources:
             return RecordOutcome(record.record_id, Result.DROPPED, log_events=events)
-        data = accel.b64encode(encode_shaped_rows(rows))
+        data = accel.b64encode(ndjson[0] if len(ndjson) == 1 else b"".join(ndjson))
         partition_ms = first_ts if first_ts is not None else _fallback_ms(record.arrival_ms, now_ms)
         dt, hour = date_hour_from_epoch_ms(partition_ms)
         keys = {"src": sources[0], "dt": dt, "hour": hour}
@@ -257,7 +267,7 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
             data,
             keys,
             log_events=events,
-            rows=len(rows),
+            rows=rows,
             parse_errors=parse_errors,
             sources=tuple(sources),
         )

@@ -2,7 +2,8 @@
 
 Input: ``transform_lambda/_compiled/`` as ``scripts/build-native.sh`` makes it and ``make package
 NATIVE=1`` ships it: the mypyc library ``transform_lambda__mypyc``, one small extension module per
-compiled module, and ``MANIFEST`` (``sources<TAB>sha256`` of every ``.py`` file of the package it was
+compiled module, the hand-written C modules (``_native_rows``), and ``MANIFEST``
+(``sources<TAB>sha256`` of every ``.py`` and ``.c`` file of the package it was
 compiled with, then ``module<TAB>name`` per compiled module). Output: every compiled module imported
 from its extension file, through an import finder first on ``sys.meta_path`` that serves this
 package's directory only; or nothing at all, so that every module loads from its source as without
@@ -36,6 +37,8 @@ NO_BUILD: Final = "source: no compiled build"
 SWITCHED_OFF: Final = f"source: {ENV_SWITCH}=off"
 _PACKAGE: Final = "transform_lambda"
 _PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__))
+# What a build is compiled from: mypyc's modules and the hand-written C ones (``_native_rows.c``).
+_SOURCE_SUFFIXES: Final = (".py", ".c")
 # Which build this process runs: COMPILED or why the source (None until ``install``).
 STATUS: str | None = None
 
@@ -86,11 +89,12 @@ def read_manifest(directory: str) -> tuple[str, tuple[str, ...]]:
 
 
 def sources_digest(package_dir: str = _PACKAGE_DIR) -> str:
-    """The sha256 of every ``.py`` file under ``package_dir`` (paths and contents, in path order)."""
+    """The sha256 of every source under ``package_dir``, ``.py`` and ``.c`` files (paths and contents,
+    in path order)."""
     files: list[str] = []
     for folder, subfolders, names in os.walk(package_dir):
         subfolders[:] = [name for name in subfolders if name not in (COMPILED_DIR, "__pycache__")]
-        files.extend(os.path.join(folder, name) for name in names if name.endswith(".py"))
+        files.extend(os.path.join(folder, name) for name in names if name.endswith(_SOURCE_SUFFIXES))
     digest = hashlib.sha256()
     for file in sorted(os.path.relpath(file, package_dir).replace(os.sep, "/") for file in files):
         with open(os.path.join(package_dir, file), "rb") as source:

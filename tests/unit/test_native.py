@@ -78,8 +78,14 @@ def test_a_build_for_another_python_or_architecture_is_not_used(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "change",
-    ["parse/vpc_flow.py", "schema.py", "new.py", "-detect.py"],
-    ids=["a compiled module", "a module compiled ones inline constants from", "a new module", "a removed one"],
+    ["parse/vpc_flow.py", "schema.py", "new.py", "-detect.py", "_native_rows.c"],
+    ids=[
+        "a compiled module",
+        "a module compiled ones inline constants from",
+        "a new module",
+        "a removed one",
+        "a C module",
+    ],
 )
 def test_a_build_of_other_sources_is_not_used(tmp_path: Path, change: str) -> None:
     package = package_with_build(tmp_path)
