@@ -266,6 +266,18 @@ class Compactor:
             self.checkpoint(f"publish:{n}")
             if store.exists(o["staged"]):
                 store.rename(o["staged"], o["final"])
+        gone = [o["final"] for o in manifest["outputs"] if not store.exists(o["final"])]
+        if gone:
+            # An output vanished after it was staged (another compactor's recovery deleted it as
+            # unreferenced): retiring the inputs now would lose their rows. Keep them, undo the rest.
+            for o in manifest["outputs"]:
+                store.delete(o["final"])
+                store.delete(o["staged"])
+            store.delete(key)
+            raise CompactionError(
+                f"{key}: output {gone[0]} vanished before the inputs were retired (is another compaction "
+                "running on this lake?); the inputs are kept"
+            )
         for n, i in enumerate(manifest["inputs"]):
             self.checkpoint(f"retire:{n}")
             merged = i.get("version")  # absent in manifests of older versions of this tool

@@ -13,7 +13,7 @@ import boto3
 import pyarrow.parquet as pq
 import pytest
 
-from stream_processor.compact import MANIFEST_PREFIX, STAGED_SUFFIX, CompactionOptions, Compactor
+from stream_processor.compact import MANIFEST_PREFIX, STAGED_SUFFIX, CompactionError, CompactionOptions, Compactor
 from stream_processor.compact_merge import MIB, MergeOptions, SchemaMismatchError
 from stream_processor.firehose.convert import rows_to_table, table_to_parquet
 from stream_processor.sinks.object_store import LocalStore, ObjectStore, S3Store
@@ -309,3 +309,22 @@ def test_compact_keeps_an_input_replaced_after_it_was_merged(tmp_path: Path, whe
     ids = collections.Counter(r["event_id"] for r in visible_rows(store))
     assert set(ids) == {*DISTINCT, "late-1", "late-2"} and ids["late-1"] == 1
     assert len([o for o in store.list("logs/") if o.key.endswith(".parquet")]) == 2
+
+
+def test_compact_keeps_the_inputs_when_another_compactor_deletes_its_staged_output(tmp_path: Path) -> None:
+    """GIVEN a second compactor starting (its recovery deletes staged files no manifest names) between
+    this one's staging and its manifest WHEN this one finishes THEN it fails and keeps every input row
+    (before, it retired the inputs of an output that no longer existed: the partition emptied)."""
+    store = LocalStore(tmp_path)
+    write_partition(store, FILES)
+
+    def second_compactor_starts(step: str) -> None:
+        if step == "manifest":
+            compactor(store).recover()
+
+    with pytest.raises(CompactionError, match="vanished before the inputs were retired"):
+        compactor(store, checkpoint=second_compactor_starts).run()
+    assert {r["event_id"] for r in visible_rows(store)} == set(DISTINCT)
+    assert not list(store.list(MANIFEST_PREFIX))
+    compactor(store).run()
+    assert collections.Counter(r["event_id"] for r in visible_rows(store)) == dict.fromkeys(DISTINCT, 1)
