@@ -132,14 +132,19 @@ def run_backfill(args: argparse.Namespace) -> int:
         else:
             if not (args.start and args.end):
                 raise ConfigError("--from-logs needs --start and --end")
+            client = logs_client()
+            account = args.account_id or _caller_account()
+            # A log group's name is unique only within an account and region: both name the work done.
+            scope = f"{account}/{client.meta.region_name}"
             windows = logs_windows(
                 args.from_logs,
                 parse_time(args.start, "--start"),
                 parse_time(args.end, "--end"),
                 args.window_minutes * 60_000,
+                scope,
             )
-            units = logs_units(logs_client(), windows)
-            source_key, account = f"logs:{args.from_logs}", args.account_id or _caller_account()
+            units = logs_units(client, windows)
+            source_key = f"logs:{scope}:{args.from_logs}"
         options = BackfillOptions(account_id=account, dry_run=args.dry_run, flush_bytes=args.flush_mb * 1024 * 1024)
         backfill = Backfill(lake, source_key, config, options)
         progress = Progress(len(units), "units")

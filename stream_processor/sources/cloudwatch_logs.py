@@ -25,19 +25,24 @@ PAGE_LIMIT: Final = 10_000
 
 @dataclass(frozen=True, slots=True)
 class LogsWindow:
-    """One window of one log group: events with ``start_ms <= timestamp < end_ms``."""
+    """One window of one log group: events with ``start_ms <= timestamp < end_ms``. ``scope`` (account
+    and region) tells apart log groups of one name in other accounts or regions."""
 
     log_group: str
     start_ms: int
     end_ms: int
+    scope: str = ""
 
     @property
     def unit_id(self) -> str:
-        """The stable name of this unit of work in the backfill state."""
-        return f"logs:{self.log_group}:{self.start_ms}-{self.end_ms}"
+        """The stable name of this unit of work in the backfill state (and of its objects)."""
+        where = f"{self.scope}:" if self.scope else ""
+        return f"logs:{where}{self.log_group}:{self.start_ms}-{self.end_ms}"
 
 
-def logs_windows(log_group: str, start_ms: int, end_ms: int, window_ms: int = HOUR_MS) -> list[LogsWindow]:
+def logs_windows(
+    log_group: str, start_ms: int, end_ms: int, window_ms: int = HOUR_MS, scope: str = ""
+) -> list[LogsWindow]:
     """``[start, end)`` cut at multiples of ``window_ms`` (so windows line up with hour partitions).
 
     Raises:
@@ -51,7 +56,7 @@ def logs_windows(log_group: str, start_ms: int, end_ms: int, window_ms: int = HO
     at = start_ms
     while at < end_ms:
         boundary = min(end_ms, (at // window_ms + 1) * window_ms)
-        windows.append(LogsWindow(log_group, at, boundary))
+        windows.append(LogsWindow(log_group, at, boundary, scope))
         at = boundary
     return windows
 

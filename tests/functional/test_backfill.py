@@ -283,6 +283,30 @@ def test_backfill_from_logs_keeps_real_event_ids(aws_env: str, tmp_path: Path) -
     assert {r["source"] for r in rows} == {"lambda"} and {r["hour"] for r in rows} == hours
 
 
+def test_backfill_from_logs_of_one_group_name_in_two_regions_writes_both(
+    aws_env: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A log group's name is unique per account and region only: the second region's history is
+    written too (before, the state said its windows were done and it was skipped, exit 0)."""
+    start = (int(time.time() * 1000) // 3_600_000 - 2) * 3_600_000
+    for region, account in (("us-east-1", "111111111111"), ("eu-west-1", "222222222222")):
+        monkeypatch.setenv("AWS_DEFAULT_REGION", region)
+        logs = boto3.client("logs")
+        logs.create_log_group(logGroupName="/app/orders")
+        logs.create_log_stream(logGroupName="/app/orders", logStreamName="s")
+        logs.put_log_events(
+            logGroupName="/app/orders",
+            logStreamName="s",
+            logEvents=[{"timestamp": start + n * 60_000, "message": f"{region} event {n}"} for n in range(5)],
+        )
+        end = iso_from_epoch_ms(start + 3_600_000)
+        args = ["backfill", "--from-logs", "/app/orders", "--start", str(iso_from_epoch_ms(start)), "--end", str(end)]
+        assert main([*args, "--account-id", account, "--lake", str(tmp_path)]) == 0
+    rows = lake_rows(tmp_path)
+    assert collections.Counter(r["account_id"] for r in rows) == {"111111111111": 5, "222222222222": 5}
+    assert len({r["event_id"] + r["account_id"] for r in rows}) == 10
+
+
 def test_backfill_s3_export_into_s3_lake(aws_env: str, lakes: tuple[Path, Path, Path]) -> None:
     export_root, _, backfill_lake = lakes
     s3 = boto3.client("s3")
