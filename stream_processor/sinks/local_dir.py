@@ -8,6 +8,7 @@ Leftover temporary files from a crash are removed by ``clean_temporary_files``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import uuid
@@ -46,7 +47,8 @@ class LocalDirSink:
                 os.fsync(handle.fileno())
             publish(temp, target)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):  # e.g. NotADirectoryError again: the write's error counts
+                temp.unlink(missing_ok=True)
             raise SinkError(f"cannot write {target}: {exc.strerror}") from exc
         return target
 

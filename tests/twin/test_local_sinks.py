@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from stream_processor.checkpoint import Checkpoint, Progress
+from stream_processor.errors import SinkError
 from stream_processor.sinks.local_dir import TEMP_PREFIX, LocalDirSink, temporary_path
 from stream_processor.sinks.object_store import LocalStore
 
@@ -78,3 +79,12 @@ def test_a_directory_that_refuses_fsync_costs_durability_not_the_write(
     checkpoint.save(Progress(3, False))
     assert checkpoint.load() == Progress(3, False)
     assert "Cannot fsync directory" in caplog.text
+
+
+def test_a_lake_under_a_file_is_a_sink_error_not_another_oserror(tmp_path: Path) -> None:
+    """Removing the temporary fails the same way the write did (NotADirectoryError): before, that second
+    error escaped instead of SinkError, so `serve` could not count the records it failed to keep."""
+    (tmp_path / "file").write_bytes(b"")
+    sink = LocalDirSink(tmp_path / "file")
+    with pytest.raises(SinkError, match="cannot write"):
+        sink.put(".twin/spill.json", b"{}")
