@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, Final, TextIO
 
-from stream_processor.errors import ConfigError
+from stream_processor.errors import ConfigError, SinkError
 from stream_processor.generate import record_bytes_of
 from stream_processor.pipeline import RunStats
 from stream_processor.progress import Progress
@@ -30,6 +31,9 @@ from transform_lambda.config import MAX_DECOMPRESSED_BYTES
 from transform_lambda.decode import DATA_MESSAGE, Payload, decode_data
 from transform_lambda.errors import DecodeError
 from transform_lambda.split import payload_document
+
+# The slowest pace ``--rate`` takes (log events per second): one event in about 17 minutes.
+MIN_RATE: Final = 0.001
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +169,7 @@ class _ReplayProgress(Progress):
         return f"{self.done:,}/{self.total:,} records, {self.events:,} events, {self.done / elapsed:,.0f} records/s"
 
 
-def run_replay(paths: list[Path], options: ReplayOptions, *, err: TextIO = sys.stderr) -> ReplaySummary:
+def run_replay(paths: list[Path], options: ReplayOptions, *, err: TextIO | None = None) -> ReplaySummary:
     """Replay the fixtures under ``paths`` to ``options.to``.
 
     Raises:
@@ -173,13 +177,17 @@ def run_replay(paths: list[Path], options: ReplayOptions, *, err: TextIO = sys.s
         missing log group or stream without ``--create``.
     """
     kind, name, stream = parse_target(options.to)
-    if options.loop < 1 or (options.rate is not None and options.rate <= 0):
-        raise ConfigError("--loop must be >= 1 and --rate > 0")
+    if options.loop < 1:
+        raise ConfigError("--loop must be >= 1")
+    if options.rate is not None and not (math.isfinite(options.rate) and options.rate >= MIN_RATE):
+        raise ConfigError(f"--rate must be a number of log events per second from {MIN_RATE}")
+    if options.failed_output is not None:
+        check_writable(options.failed_output)  # before sending: records not sent must have a place
     if options.aggregate and kind != "kinesis":
         raise ConfigError("--aggregate applies to kinesis:STREAM only")
     items = prepare(list(read_fixtures(paths, clock_ms=lambda: int(time.time() * 1000))))
     summary = ReplaySummary(options.to, dry_run=options.dry_run)
-    progress = _ReplayProgress(len(items) * options.loop, "records", stream=err)
+    progress = _ReplayProgress(len(items) * options.loop, "records", stream=err or sys.stderr)
     pacer = _Pacer(options.rate)
     not_sent: list[bytes] = []
     started = time.monotonic()
@@ -324,12 +332,35 @@ def _client(kind: str, options: ReplayOptions) -> Any:
         session = boto3.Session(profile_name=options.profile, region_name=options.region)
         config = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=30)
         return session.client(kind, endpoint_url=options.endpoint_url, config=config)  # type: ignore[call-overload]
-    except BotoCoreError as exc:
+    except (BotoCoreError, ValueError) as exc:  # ValueError: an endpoint URL that is not one
         raise ConfigError(f"cannot make a {kind} client: {exc}") from exc
 
 
+def check_writable(path: Path) -> None:
+    """Make sure ``path`` can be written (creating its folder), without leaving a file behind.
+
+    Raises:
+        ConfigError: it is a directory, or it cannot be created or written.
+    """
+    if path.is_dir():
+        raise ConfigError(f"--failed-output {path} is a directory; give a file name")
+    existed = path.exists()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+        if not existed:
+            path.unlink()
+    except OSError as exc:
+        raise ConfigError(f"--failed-output {path} cannot be written: {exc.strerror or exc}") from exc
+
+
 def write_failed(datas: list[bytes], path: Path | None) -> Path:
-    """Write records as a Firehose transformation event (``replay``/``run`` read it back)."""
+    """Write records as a Firehose transformation event (``replay``/``run`` read it back).
+
+    Raises:
+        SinkError: the file cannot be written (the message says how many records that leaves unsaved).
+    """
     now = int(time.time() * 1000)
     target = path or Path(f"replay-not-sent-{time.strftime('%Y%m%dT%H%M%S', time.gmtime(now // 1000))}.json")
     doc = {
@@ -341,8 +372,13 @@ def write_failed(datas: list[bytes], path: Path | None) -> Path:
             for n, d in enumerate(datas)
         ],
     }
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps(doc, indent=1) + "\n")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(json.dumps(doc, indent=1) + "\n")
+    except OSError as exc:
+        raise SinkError(
+            f"{len(datas):,} records were not sent and cannot be saved to {target}: {exc.strerror or exc}"
+        ) from exc
     return target
 
 

@@ -75,6 +75,34 @@ def test_replay_firehose_oversized_record_is_reported_to_a_replayable_file(
     assert len(delivered_bodies(BUCKET)) == 1  # the 35 other records went in one call
 
 
+@pytest.mark.parametrize("where", ["a directory", "under a file"])
+def test_replay_refuses_an_unusable_failed_output_before_sending_anything(
+    firehose_to_s3: str, fixtures_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    """Before, the records went out, the too-large one was refused, and saving it then failed with a
+    traceback: a record lost. Now nothing is sent and one line says why."""
+    (fixtures_dir / "huge.b64").write_bytes(base64.b64encode(os.urandom(1100 * 1024)))
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    failed = tmp_path if where == "a directory" else tmp_path / "file" / "not-sent.json"
+    code = main(["replay", str(fixtures_dir), "--to", f"firehose:{STREAM}", "--failed-output", str(failed)])
+    err = capsys.readouterr().err
+    assert code == 2 and "--failed-output" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+    assert delivered_bodies(BUCKET) == []
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--rate", "nan"], ["--rate", "inf"], ["--rate", "1e-320"], ["--rate", "0"], ["--endpoint-url", "notaurl"]],
+)
+def test_replay_bad_pace_or_endpoint_is_one_line(
+    fixtures_dir: Path, capsys: pytest.CaptureFixture[str], flags: list[str]
+) -> None:
+    code = main(["replay", str(fixtures_dir), "--to", "firehose:x", "--region", "us-east-1", *flags])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
 def test_replay_stream_sink_persistent_failure_returns_the_records() -> None:
     class AlwaysFailing:
         def put_record_batch(self, **kwargs: object) -> dict[str, object]:
