@@ -9,8 +9,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
+import uuid
 from collections.abc import Sequence
-from datetime import date, datetime
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from stream_processor.pipeline import RunStats
@@ -30,8 +33,18 @@ def _cell(value: Any) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date):
+    """A DuckDB value as JSON can carry it: decimals as numbers, NaN and infinities as null, times as
+    ISO text, intervals as their text, blobs as hex, UUIDs as text."""
+    if isinstance(value, datetime | date | time):
         return value.isoformat()
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, Decimal):
+        return _jsonable(float(value))
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).hex()
+    if isinstance(value, timedelta | uuid.UUID):
+        return str(value)
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -54,7 +67,7 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
 
 def format_json(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """One JSON object per row."""
-    return "\n".join(json.dumps(_jsonable(dict(zip(columns, row, strict=True)))) for row in rows)
+    return "\n".join(json.dumps(_jsonable(dict(zip(columns, row, strict=True))), allow_nan=False) for row in rows)
 
 
 def format_csv(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:

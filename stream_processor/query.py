@@ -46,7 +46,7 @@ def connect(lake: Path, settings: DeliverySettings | None = None) -> duckdb.Duck
     """An in-memory DuckDB with ``<database>.<table>`` (and ``<table>``) over the lake.
 
     Raises:
-        ConfigError: the lake directory does not exist.
+        ConfigError: the lake directory does not exist. QueryError: a file of the lake cannot be read.
     """
     settings = settings or DeliverySettings()
     if not lake.is_dir():
@@ -68,8 +68,12 @@ def connect(lake: Path, settings: DeliverySettings | None = None) -> duckdb.Duck
     else:
         typed = ", ".join(f'CAST(NULL AS {_DUCKDB_TYPES[c.type]}) AS "{c.name}"' for c in (*COLUMNS, *PARTITION_KEYS))
         body = f"SELECT {typed} WHERE false"
-    con.execute(f'CREATE VIEW "{settings.database}"."{settings.table}" AS {body}')
-    con.execute(f'CREATE VIEW "{settings.table}" AS SELECT * FROM "{settings.database}"."{settings.table}"')
+    try:  # binding the view reads every file's footer: a damaged file fails here
+        con.execute(f'CREATE VIEW "{settings.database}"."{settings.table}" AS {body}')
+        con.execute(f'CREATE VIEW "{settings.table}" AS SELECT * FROM "{settings.database}"."{settings.table}"')
+    except duckdb.Error as exc:
+        con.close()
+        raise QueryError(f"cannot read the lake: {str(exc).splitlines()[0]}") from exc
     return con
 
 
@@ -96,8 +100,10 @@ def run_query(
     Raises:
         ConfigError: no such lake. QueryError: the SQL is invalid or fails.
     """
-    con = connect(lake, settings)
     statement = to_duckdb_sql(sql) if dialect == "athena" else sql
+    if not statement.strip():
+        raise QueryError("give exactly one SQL statement")
+    con = connect(lake, settings)
     try:
         cursor = con.execute(statement)
         columns = [d[0] for d in cursor.description or []]

@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -106,10 +107,34 @@ def test_cli_operator_errors_are_one_line_without_traceback(
 
 
 def test_cli_bad_sql_is_one_line(lake: Path) -> None:
-    for sql in ("SELEC nonsense", "SELECT no_such_column FROM log_events"):
+    for sql in ("SELEC nonsense", "SELECT no_such_column FROM log_events", "", "   "):
         done = cli("query", "--lake", str(lake), sql)
         assert done.returncode == 1 and done.stderr.startswith("stream-processor: error: ")
         assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_cli_query_json_carries_every_duckdb_value(lake: Path) -> None:
+    """Decimals, intervals, blobs, UUIDs, times and NaN raised TypeError or wrote invalid JSON before."""
+    sql = (
+        "SELECT 1.5 AS d, max(event_time) - min(event_time) AS span, x'ff'::blob AS b, "
+        "'00000000-0000-4000-8000-000000000000'::uuid AS u, TIME '10:00' AS t, 'nan'::double AS n "
+        "FROM log_events"
+    )
+    done = cli("query", "--lake", str(lake), "--format", "json", "--dialect", "duckdb", sql)
+    assert done.returncode == 0, done.stderr
+    row = json.loads(done.stdout, parse_constant=lambda name: pytest.fail(f"not JSON: {name}"))
+    assert row["d"] == 1.5 and row["b"] == "ff" and row["t"] == "10:00:00" and row["n"] is None
+    assert row["u"] == "00000000-0000-4000-8000-000000000000" and isinstance(row["span"], str)
+
+
+def test_cli_a_damaged_parquet_file_is_one_line(lake: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "lake"
+    shutil.copytree(lake, copy)
+    victim = next(copy.rglob("*.parquet"))
+    victim.write_bytes(victim.read_bytes()[:100])
+    done = cli("query", "--lake", str(copy), "SELECT count(*) FROM log_events")
+    assert done.returncode == 1 and "cannot read the lake" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
 
 
 def test_cli_unreadable_fixture_is_one_line(tmp_path: Path) -> None:
