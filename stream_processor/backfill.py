@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
+from stream_processor.errors import ConfigError
 from stream_processor.firehose.convert import convert_record, rows_to_table, table_to_parquet
 from stream_processor.firehose.error_output import (
     FORMAT_CONVERSION_FAILED,
@@ -176,7 +177,7 @@ class Backfill:
         self.state_key = f"{STATE_PREFIX}{hashlib.sha256(source_key.encode()).hexdigest()[:16]}.json"
         self.state: dict[str, Any] = {"source": source_key, "units": {}, "checkpoints": {}}
         if store.exists(self.state_key):
-            self.state = json.loads(store.read_bytes(self.state_key))
+            self.state = _read_state(store, self.state_key)
         self.stats = BackfillStats(dry_run=options.dry_run)
 
     def is_done(self, unit: BackfillUnit) -> bool:
@@ -224,6 +225,26 @@ class Backfill:
             "files": files,
         }
         self.store.put_bytes(self.state_key, json.dumps(self.state, indent=1).encode())
+
+
+def _read_state(store: ObjectStore, key: str) -> dict[str, Any]:
+    """A backfill state as this module writes it.
+
+    Raises:
+        ConfigError: anything else (a file edited by hand, cut short, or of another tool).
+    """
+    try:
+        state = json.loads(store.read_bytes(key))
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{key}: unreadable backfill state (not JSON); move it away to start over") from exc
+    if not (
+        isinstance(state, dict)
+        and isinstance(state.get("units"), dict)
+        and all(isinstance(k, str) and isinstance(v, str) for k, v in state["units"].items())
+        and isinstance(state.setdefault("checkpoints", {}), dict)
+    ):
+        raise ConfigError(f"{key}: unreadable backfill state (not one this tool wrote); move it away to start over")
+    return state
 
 
 class _Checkpoint:

@@ -118,6 +118,8 @@ def run_backfill(args: argparse.Namespace) -> int:
     from stream_processor.sources.cloudwatch_export import ExportReadStats
     from stream_processor.sources.cloudwatch_logs import logs_client, logs_windows
 
+    if args.flush_mb < 1:
+        raise ConfigError("--flush-mb must be at least 1")
     config = _transform_config(args.source_rule)
     lake = open_store(args.lake)
     read_stats = ExportReadStats()

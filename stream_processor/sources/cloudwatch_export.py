@@ -14,12 +14,13 @@ import hashlib
 import io
 import re
 import urllib.parse
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from stream_processor.errors import ConfigError
+from stream_processor.errors import ConfigError, FixtureError
 from stream_processor.sinks.object_store import ObjectStore
 from transform_lambda.decode import LogEvent
 
@@ -95,7 +96,7 @@ def read_export_events(store: ObjectStore, stream: ExportStream, stats: ExportRe
     for key in stream.keys:
         with store.open_read(key) as raw, gzip.GzipFile(fileobj=raw) as unzipped:
             text = io.TextIOWrapper(unzipped, encoding="utf-8", errors="replace", newline="\n")
-            for line in text:
+            for line in _lines(text, key):
                 line = line[:-1] if line.endswith("\n") else line
                 match = _LINE_TIME.match(line)
                 at = _epoch_ms(match) if match is not None else None
@@ -110,6 +111,19 @@ def read_export_events(store: ObjectStore, stream: ExportStream, stats: ExportRe
                 pending = (at, [line[match.end() :]])
     if pending is not None:
         yield _event(stream, pending[0], "\n".join(pending[1]), occurrences)
+
+
+def _lines(text: io.TextIOWrapper, key: str) -> Iterator[str]:
+    """The lines of one export object.
+
+    Raises:
+        FixtureError: the object is not whole gzip (cut short, not gzip, or garbage after it); the
+            backfill stops there, its unit is not recorded as done, and a rerun starts it again.
+    """
+    try:
+        yield from text
+    except (gzip.BadGzipFile, EOFError, zlib.error) as exc:
+        raise FixtureError(f"{key}: not a whole gzip file ({exc})") from exc
 
 
 def derive_event_id(log_group: str, log_stream: str, timestamp: int, message: str, occurrence: int) -> str:

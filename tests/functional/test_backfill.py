@@ -7,6 +7,7 @@ from __future__ import annotations
 import collections
 import gzip
 import json
+import shutil
 import time
 import urllib.parse
 import uuid
@@ -253,6 +254,59 @@ def test_backfill_cli_export_json_summary(
     assert "already done" in capsys.readouterr().out
     assert main(["backfill", "--from-export", str(owner), "--lake", str(tmp_path)]) == 2
     assert "--account-id" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["cut short", "garbage after it", "not gzip"])
+def test_backfill_a_damaged_export_object_is_one_line_naming_it(
+    lakes: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], damage: str
+) -> None:
+    export_root, _, _ = lakes
+    owner = tmp_path / "export"
+    shutil.copytree(export_root / "123456789012", owner)
+    victim = sorted(owner.rglob("000000.gz"))[0]
+    body = victim.read_bytes()
+    victim.write_bytes(
+        {"cut short": body[:-9], "garbage after it": body + b"\0\0garbage", "not gzip": b"2025 text"}[damage]
+    )
+    argv = ["backfill", "--from-export", str(owner), "--account-id", "123456789012", "--lake", str(tmp_path / "lake")]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    assert victim.name in err and "not a whole gzip file" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("state", ['{"source": "x"}', '{"units": [', "[]", '{"units": {"u": 1}}'])
+def test_backfill_an_edited_state_file_is_one_line(
+    lakes: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], state: str
+) -> None:
+    export_root, _, _ = lakes
+    argv = ["backfill", "--from-export", str(export_root / "123456789012"), "--account-id", "123456789012"]
+    argv += ["--lake", str(tmp_path)]
+    assert main(argv) == 0
+    (path,) = (tmp_path / "_state" / "backfill").glob("*.json")
+    path.write_text(state, encoding="utf-8")
+    capsys.readouterr()
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "unreadable backfill state" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("size", ["0", "-5"])
+def test_backfill_flush_size_below_one_mb_is_refused(
+    lakes: tuple[Path, Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str], size: str
+) -> None:
+    export_root, _, _ = lakes
+    argv = [
+        "backfill",
+        "--from-export",
+        str(export_root / "123456789012"),
+        "--account-id",
+        "1",
+        "--lake",
+        str(tmp_path),
+    ]
+    assert main([*argv, "--flush-mb", size]) == 2
+    assert "--flush-mb" in capsys.readouterr().err
+    assert not any(tmp_path.rglob("*.parquet"))
 
 
 def test_backfill_from_logs_keeps_real_event_ids(aws_env: str, tmp_path: Path) -> None:
