@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from stream_processor.errors import ConfigError
 from stream_processor.sinks.local_dir import ensure_directory, publish
 
 CHECKPOINT_DIR: Final = ".twin"
@@ -42,16 +43,30 @@ class Checkpoint:
         digest = hashlib.sha256(settings_repr.encode())
         for path in paths:
             stat = path.stat()
-            digest.update(f"{path.resolve()}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+            digest.update(os.fsencode(path.resolve()) + f"\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
         return digest.hexdigest()[:20]
 
     def load(self) -> Progress:
-        """The saved progress (nothing done when there is no readable checkpoint)."""
+        """The saved progress (nothing done when there is no checkpoint).
+
+        Raises:
+            ConfigError: a checkpoint this module did not write (edited, or of another tool): resuming
+                from it could skip records never delivered, starting over could deliver some twice.
+        """
         try:
-            doc = json.loads(self.path.read_text())
-            return Progress(int(doc["records_done"]), bool(doc["complete"]))
-        except (OSError, ValueError, KeyError, TypeError):
+            text = self.path.read_text(encoding="utf-8")
+        except FileNotFoundError:
             return Progress(0, False)
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{self.path}: unreadable checkpoint ({exc}); remove it to start over") from exc
+        try:
+            doc = json.loads(text)
+            done, complete = doc["records_done"], doc["complete"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise ConfigError(f"{self.path}: unreadable checkpoint; remove it to start over") from exc
+        if type(done) is not int or done < 0 or type(complete) is not bool:
+            raise ConfigError(f"{self.path}: unreadable checkpoint; remove it to start over")
+        return Progress(done, complete)
 
     def save(self, progress: Progress) -> None:
         """Replace the checkpoint atomically (write, fsync, rename, fsync the directory)."""

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from stream_processor.checkpoint import Checkpoint, Progress
+from stream_processor.errors import ConfigError
 from stream_processor.firehose.buffer import MIB, ProcessorBuffer
 from stream_processor.firehose.census import Census, take_census
 from stream_processor.firehose.convert import ConvertedRecord, convert_record, parts_to_table, table_to_parquet
@@ -147,6 +148,7 @@ class LocalFirehose:
         returned: deque[SourceRecord] = deque()
         progress = checkpoint.load() if checkpoint is not None else Progress(0, False)
         self.stats.records_skipped = progress.records_done
+        position = 0
         with self._reingest_endpoint(returned):
             for position, record in enumerate(self._source_records(records), start=1):
                 if position <= progress.records_done:
@@ -159,6 +161,11 @@ class LocalFirehose:
                     checkpoint.save(Progress(position, False))
             self._drain(buffer, returned)
             if checkpoint is not None:
+                if position < progress.records_done:  # nothing was delivered: every record was skipped
+                    raise ConfigError(
+                        f"{checkpoint.path}: says {progress.records_done:,} input records were delivered, but the "
+                        f"input has {position:,}; remove it to start over"
+                    )
                 checkpoint.save(Progress(progress.records_done + self.stats.records_in, True))
         self.stats.elapsed_s += time.perf_counter() - started
         return self.stats

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from stream_processor.checkpoint import Checkpoint, Progress
-from stream_processor.errors import SinkError
+from stream_processor.cli import main
+from stream_processor.errors import ConfigError, SinkError
 from stream_processor.sinks.local_dir import TEMP_PREFIX, LocalDirSink, temporary_path
 from stream_processor.sinks.object_store import LocalStore
 
@@ -88,3 +89,33 @@ def test_a_lake_under_a_file_is_a_sink_error_not_another_oserror(tmp_path: Path)
     sink = LocalDirSink(tmp_path / "file")
     with pytest.raises(SinkError, match="cannot write"):
         sink.put(".twin/spill.json", b"{}")
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"records_done": -3, "complete": false}',
+        '{"records_done": "9"}',
+        '{"records_done": 1.5, "complete": false}',
+        "[1",
+    ],
+)
+def test_a_checkpoint_not_written_by_the_twin_is_refused(tmp_path: Path, content: str) -> None:
+    """Before, -3 resumed "-3 records delivered" and a garbled file silently started over (delivering
+    records a second time)."""
+    checkpoint = Checkpoint(tmp_path, "edited")
+    checkpoint.path.parent.mkdir(parents=True)
+    checkpoint.path.write_text(content, encoding="utf-8")
+    with pytest.raises(ConfigError, match="unreadable checkpoint"):
+        checkpoint.load()
+    assert Checkpoint(tmp_path, "absent").load() == Progress(0, False)
+
+
+def test_a_checkpoint_past_the_end_of_its_input_is_refused(tmp_path: Path) -> None:
+    """Before, a checkpoint edited to 99 of 3 records skipped them all and said "conservation: holds"."""
+    fixtures = Path(__file__).resolve().parents[2] / "fixtures" / "events" / "lambda-json.json"
+    lake = tmp_path / "lake"
+    assert main(["run", str(fixtures), "--lake", str(lake)]) == 0
+    (path,) = (lake / ".twin").glob("run-*.json")
+    path.write_text('{"records_done": 99, "complete": false}', encoding="utf-8")
+    assert main(["run", str(fixtures), "--lake", str(lake)]) == 2
