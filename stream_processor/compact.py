@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from stream_processor.backfill import table_prefix
-from stream_processor.compact_merge import MIB, MergeOptions, merge_files
+from stream_processor.compact_merge import MIB, MergeOptions, SchemaMismatchError, merge_files
 from stream_processor.errors import ProcessorError
 from stream_processor.progress import Progress
 from stream_processor.settings import DeliverySettings
@@ -76,6 +76,7 @@ class PartitionReport:
     duplicates_removed: int = 0
     id_passes: int = 0
     elapsed_s: float = 0.0
+    error: str | None = None  # why the partition was left alone
 
 
 @dataclass(slots=True)
@@ -139,7 +140,8 @@ class Compactor:
 
         Raises:
             CompactionError: a manifest that can be neither finished nor rolled back.
-            SchemaMismatchError: a partition holds a file that does not fit the table.
+        A partition holding a file that cannot be read or does not fit the table is left alone and
+        reported (``PartitionReport.error``); the others are compacted.
         """
         started = time.perf_counter()
         if not self.options.dry_run:
@@ -147,7 +149,7 @@ class Compactor:
         work = self.plan()
         progress = Progress(len(work), "partitions", stream=progress_stream) if progress_stream is not None else None
         for partition, files in work:
-            self.report.partitions.append(self.compact_partition(partition, files))
+            self.report.partitions.append(self.compact_partition_or_report(partition, files))
             if progress is not None:
                 progress.update(done=1, rows=self.report.partitions[-1].rows_out)
         if progress is not None:
@@ -183,6 +185,19 @@ class Compactor:
             return False  # not the stream's layout: never touched
         end_ms = int(start.timestamp() * 1000) + 3_600_000
         return end_ms + self.options.grace_minutes * 60_000 <= self.clock_ms()
+
+    def compact_partition_or_report(self, partition: str, files: list[StoredObject]) -> PartitionReport:
+        """``compact_partition``, or a report of why the partition was left alone (a file that cannot
+        be read or does not fit the table): one bad file must not stop the other partitions."""
+        try:
+            return self.compact_partition(partition, files)
+        except SchemaMismatchError as exc:
+            logger.warning("Left %s alone: %s", partition, exc)
+            return PartitionReport(partition, len(files), sum(f.size for f in files), error=str(exc))
+
+    def failed(self) -> list[PartitionReport]:
+        """The partitions left alone so far."""
+        return [p for p in self.report.partitions if p.error is not None]
 
     def compact_partition(self, partition: str, files: list[StoredObject]) -> PartitionReport:
         """Merge, stage, commit, publish and retire one partition."""

@@ -33,7 +33,8 @@ ID_COLUMN: Final = "event_id"
 
 
 class SchemaMismatchError(ProcessorError):
-    """A file in the partition does not fit the table's schema; the partition is left alone."""
+    """A file in the partition cannot be read or does not fit the table's schema (a column the table
+    lacks, a type or a value that does not cast); the partition is left alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,10 @@ class MergeStats:
     outputs: list[MergeOutput] = field(default_factory=list)
 
 
+# What reading a damaged file or casting a value that does not fit raises.
+_READ_ERRORS: Final = (pa.ArrowException, OSError)
+
+
 def merge_files(
     paths: Sequence[Path], out_dir: Path, name: Callable[[int], str], options: MergeOptions | None = None
 ) -> MergeStats:
@@ -76,6 +81,20 @@ def merge_files(
     options = options or MergeOptions()
     schema = arrow_schema()
     files = [_open(p) for p in paths]
+    try:
+        return _merge(paths, files, out_dir, name, options, schema)
+    except _READ_ERRORS as exc:  # a page that does not decode, a value that does not cast
+        raise SchemaMismatchError(f"{exc}") from exc
+
+
+def _merge(
+    paths: Sequence[Path],
+    files: list[pq.ParquetFile],
+    out_dir: Path,
+    name: Callable[[int], str],
+    options: MergeOptions,
+    schema: pa.Schema,
+) -> MergeStats:
     for path, pf in zip(paths, files, strict=True):
         _check_schema(path, pf.schema_arrow, schema)
     stats = MergeStats(rows_in=sum(pf.metadata.num_rows for pf in files))
@@ -83,22 +102,28 @@ def merge_files(
     writer = _RollingWriter(out_dir, name, schema, options, stats)
     position = 0
     for n, pf in enumerate(files):
-        for rg in range(pf.num_row_groups):
-            for batch in _batches(pf, rg, options):
-                start = position
-                position += batch.num_rows
-                if per_group.get((n, rg)):
-                    keep = [not (duplicates[p >> 3] >> (p & 7)) & 1 for p in range(start, position)]
-                    batch = batch.filter(pa.array(keep, pa.bool_()))
-                if batch.num_rows:
-                    writer.add(_conform(batch, schema))
+        try:
+            for rg in range(pf.num_row_groups):
+                for batch in _batches(pf, rg, options):
+                    start = position
+                    position += batch.num_rows
+                    if per_group.get((n, rg)):
+                        keep = [not (duplicates[p >> 3] >> (p & 7)) & 1 for p in range(start, position)]
+                        batch = batch.filter(pa.array(keep, pa.bool_()))
+                    if batch.num_rows:
+                        writer.add(_conform(batch, schema))
+        except _READ_ERRORS as exc:
+            raise SchemaMismatchError(f"{paths[n].name}: {str(exc).splitlines()[0]}") from exc
     writer.close()
     return stats
 
 
 def _open(path: Path) -> pq.ParquetFile:
     # Streamed page reads instead of pre-buffering whole row groups; INT96 read back as milliseconds.
-    return pq.ParquetFile(path, pre_buffer=False, buffer_size=MIB, coerce_int96_timestamp_unit="ms")
+    try:
+        return pq.ParquetFile(path, pre_buffer=False, buffer_size=MIB, coerce_int96_timestamp_unit="ms")
+    except _READ_ERRORS as exc:  # empty, cut short, not Parquet
+        raise SchemaMismatchError(f"{path.name}: not a readable Parquet file ({str(exc).splitlines()[0]})") from exc
 
 
 def _check_schema(path: Path, found: pa.Schema, schema: pa.Schema) -> None:

@@ -48,11 +48,15 @@ def lambda_handler(event: Mapping[str, Any], context: object) -> dict[str, Any]:
         if callable(remaining) and remaining() < RESERVE_MS:
             left = len(work) - n
             break
-        compactor.report.partitions.append(compactor.compact_partition(partition, files))
+        compactor.report.partitions.append(compactor.compact_partition_or_report(partition, files))
     compactor.report.elapsed_s = time.perf_counter() - started
     summary = compactor.report.as_dict()
     summary["partitions_left"] = left
-    logger.info("Compaction finished.", extra={"totals": summary["totals"], "partitions_left": left})
+    summary["partitions_failed"] = [{"partition": p.partition, "error": p.error} for p in compactor.failed()]
+    logger.info(
+        "Compaction finished.",
+        extra={"totals": summary["totals"], "partitions_left": left, "partitions_failed": len(compactor.failed())},
+    )
     return summary
 
 

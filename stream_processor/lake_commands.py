@@ -199,10 +199,12 @@ def run_compact(args: argparse.Namespace) -> int:
     )
     store = open_store(args.lake)
     with _aws_errors():
-        report = Compactor(store, options, scratch=args.scratch).run(progress_stream=sys.stderr)
+        compactor = Compactor(store, options, scratch=args.scratch)
+        report = compactor.run(progress_stream=sys.stderr)
+    failed = compactor.failed()
     if args.json:
         print(json.dumps(report.as_dict(), indent=2))
-        return 0
+        return _left_alone(failed)
     print(f"lake: {store.location}{'  (dry run: nothing changed)' if args.dry_run else ''}")
     if report.rolled_forward or report.rolled_back:
         print(
@@ -212,7 +214,9 @@ def run_compact(args: argparse.Namespace) -> int:
     if report.kept_changed:
         print(f"kept: {report.kept_changed} input(s) replaced while being compacted (their new rows stay as they are)")
     for p in report.partitions:
-        if args.dry_run:
+        if p.error is not None:
+            print(f"  {p.partition}: left alone ({p.error})")
+        elif args.dry_run:
             print(f"  {p.partition}: {p.files_before} files, {p.bytes_before / 1e6:.2f} MB")
         else:
             print(
@@ -222,7 +226,8 @@ def run_compact(args: argparse.Namespace) -> int:
             )
     t = report.totals()
     print(
-        f"partitions: {len(report.partitions)} compacted, {report.skipped_open} still open, "
+        f"partitions: {len(report.partitions) - len(failed)} compacted, {len(failed)} left alone, "
+        f"{report.skipped_open} still open, "
         f"{report.skipped_small} with fewer than {args.min_files} files"
     )
     if not args.dry_run:
@@ -232,7 +237,19 @@ def run_compact(args: argparse.Namespace) -> int:
             f"rows: {t['rows_in']:,} -> {t['rows_out']:,} ({t['duplicates_removed']:,} duplicates removed)"
         )
         print(f"elapsed: {report.elapsed_s:.2f} s ({t['mb_per_s']} MB/s read)")
-    return 0
+    return _left_alone(failed)
+
+
+def _left_alone(failed: list[Any]) -> int:
+    """Exit 1 with a line saying which partitions a bad file kept from compaction, if any."""
+    if not failed:
+        return 0
+    first = failed[0]
+    more = f" (and {len(failed) - 1} more partitions)" if len(failed) > 1 else ""
+    print(
+        f"stream-processor: error: {first.partition}: {first.error}{more}; the partition is left alone", file=sys.stderr
+    )
+    return 1
 
 
 def _transform_config(rules: list[str]) -> Any:

@@ -10,11 +10,13 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from stream_processor.cli import main
 from stream_processor.compact import MANIFEST_PREFIX, STAGED_SUFFIX, CompactionError, CompactionOptions, Compactor
-from stream_processor.compact_merge import MIB, MergeOptions, SchemaMismatchError
+from stream_processor.compact_merge import MIB, MergeOptions
 from stream_processor.firehose.convert import rows_to_table, table_to_parquet
 from stream_processor.sinks.object_store import LocalStore, ObjectStore, S3Store
 
@@ -145,16 +147,44 @@ def test_compact_dry_run_changes_nothing(tmp_path: Path) -> None:
     assert sorted(o.key for o in store.list("")) == before
 
 
-def test_compact_foreign_column_refuses_partition(tmp_path: Path) -> None:
-    import pyarrow as pa
+OTHER = "src=text/dt=2025-11-23/hour=11"
 
+
+@pytest.mark.parametrize(
+    "bad",
+    ["a foreign column", "an empty file", "a file cut short", "a value that does not cast", "a float in an int column"],
+)
+def test_compact_a_bad_file_leaves_its_partition_alone_and_compacts_the_others(
+    tmp_path: Path, bad: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Before, the run stopped at the bad partition (with a traceback for all but the foreign column),
+    so no later partition was ever compacted again."""
     store = LocalStore(tmp_path)
     write_partition(store, FILES[:2])
-    path = tmp_path / "logs" / PARTITION / "foreign.parquet"
-    pq.write_table(pa.table({"event_id": ["x"], "surprise": [1]}), path)
-    with pytest.raises(SchemaMismatchError):
-        compactor(store).run()
+    write_partition(store, FILES[2:4], partition=OTHER)
+    path = tmp_path / "logs" / PARTITION / "bad.parquet"
+    good = table_to_parquet(rows_to_table(make_rows(["z"])))
+    if bad == "a foreign column":
+        pq.write_table(pa.table({"event_id": ["x"], "surprise": [1]}), path)
+    elif bad == "an empty file":
+        path.write_bytes(b"")
+    elif bad == "a file cut short":
+        path.write_bytes(good[: len(good) // 2])
+    elif bad == "a value that does not cast":
+        pq.write_table(pa.table({"event_id": ["x"], "status_code": ["abc"]}), path)
+    else:
+        pq.write_table(pa.table({"event_id": ["x"], "billed_duration_ms": [1.5]}), path)
+    report = compactor(store).run()
+    (failed,) = [p for p in report.partitions if p.error is not None]
+    assert failed.partition == PARTITION and "bad.parquet" in failed.error
     assert len(list((tmp_path / "logs" / PARTITION).glob("*.parquet"))) == 3
+    assert len(list((tmp_path / "logs" / OTHER).glob("*.parquet"))) == 1
+    argv = ["compact", "--lake", str(tmp_path), "--grace-minutes", "0"]
+    assert main(argv) == 1
+    err = capsys.readouterr().err
+    lines = err.strip().splitlines()  # the progress line, then the error
+    assert [line for line in lines if "error" in line] == lines[-1:]
+    assert "bad.parquet" in lines[-1] and PARTITION in lines[-1] and "Traceback" not in err
 
 
 class Crash(Exception):
