@@ -30,7 +30,7 @@ from stream_processor.firehose.invoke import Handler
 from stream_processor.pipeline import LocalFirehose, RunStats
 from stream_processor.settings import DeliverySettings
 from stream_processor.sources.fixture import SourceRecord
-from stream_processor.stream_config import StreamConfigError, settings_from_request
+from stream_processor.stream_config import StreamConfigError, is_stream_name, settings_from_request
 
 # LocalStack's historical Firehose port: clients configured for it work unchanged.
 DEFAULT_PORT: Final = 4573
@@ -78,6 +78,11 @@ class LiveStream:
             self._queue.put([SourceRecord(a.data, now, f"serve:{a.stream}") for a in accepted])
             self.counts.calls += 1
             self.counts.records_accepted += len(accepted)
+
+    @property
+    def failed(self) -> bool:
+        """Whether the worker has stopped on an error (``close`` says which, and what was saved)."""
+        return self._error is not None
 
     def start(self) -> None:
         """Open the twin's stream and start the worker."""
@@ -189,6 +194,13 @@ def serve(
     """
     clock = lambda: int(time.time() * 1000)  # noqa: E731
     names = streams or {settings.stream_name}
+    for name in sorted(names):
+        if not is_stream_name(name):
+            raise ConfigError(f"--stream {name!r}: a delivery stream name is 1-64 of [a-zA-Z0-9_.-]")
+    try:  # before answering any call: a lake that cannot hold files would lose what is accepted
+        lake.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"--lake {lake}: cannot be used as a directory ({exc.strerror or exc})") from exc
     lives = {
         name: LiveStream(LocalFirehose(lake, replace(settings, stream_name=name), handler), clock) for name in names
     }
@@ -236,7 +248,11 @@ def serve(
     )
     try:
         while not stop.wait(0.5):
-            pass
+            with lock:
+                dead = [live for live in lives.values() if live.failed]
+            if dead:  # it answers every call 503 from now on: stop, and say why, rather than serve on
+                print(f"stream {dead[0].firehose.settings.stream_name} failed; stopping", file=out, flush=True)
+                break
     finally:
         with lock:  # refuse first (new streams too), so nothing is accepted after the final flush
             closing.set()

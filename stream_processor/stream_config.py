@@ -34,6 +34,11 @@ class StreamConfigError(ValueError):
         self.error_type = error_type
 
 
+def is_stream_name(name: str) -> bool:
+    """Whether Firehose takes ``name`` as a delivery stream's name (1-64 of ``[a-zA-Z0-9_.-]``)."""
+    return bool(_NAME.fullmatch(name))
+
+
 def settings_from_request(body: dict[str, Any], defaults: DeliverySettings) -> DeliverySettings:
     """The twin's settings for a ``CreateDeliveryStream`` request.
 
@@ -118,4 +123,8 @@ def _number(value: object, bounds: tuple[float, float], what: str) -> float:
     return number
 
 
-__all__ = ["StreamConfigError", "settings_from_request"]
+__all__ = [
+    "StreamConfigError",
+    "is_stream_name",
+    "settings_from_request",
+]

@@ -215,3 +215,60 @@ def test_serve_create_delivery_stream_configures_a_stream_of_its_own(served: tup
     files = list((lake / "custom").rglob("*.parquet"))
     assert files and all(f.relative_to(lake).parts[1].startswith("src=") for f in files)
     assert not list((lake / "logs").rglob("*.parquet"))  # the default stream got nothing
+
+
+@pytest.mark.parametrize("flags", [["--stream", "../../x"], ["--stream", ""], ["--lake-under-a-file"]])
+def test_serve_refuses_a_bad_stream_name_or_lake_before_accepting_anything(tmp_path: Path, flags: list[str]) -> None:
+    """Before, both were taken: the first put was answered 200 and its record never reached the lake."""
+    (tmp_path / "file").write_text("", encoding="utf-8")
+    lake = tmp_path / "file" / "lake" if flags == ["--lake-under-a-file"] else tmp_path / "lake"
+    extra = [] if flags == ["--lake-under-a-file"] else flags
+    done = subprocess.run(
+        [sys.executable, "-m", "stream_processor", "serve", "--port", "0", "--lake", str(lake), *extra],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2 and "serving" not in done.stdout
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+
+
+def test_serve_stops_and_says_so_when_a_stream_fails(tmp_path: Path) -> None:
+    """A stream whose worker died answered every call 503 while the server ran on, silent, until someone
+    stopped it. Now the server stops by itself, names the stream and where its records were saved."""
+    proc, url = _start(tmp_path / "lake")
+    client = boto3.client(
+        "firehose", endpoint_url=url, region_name="us-east-1", config=Config(retries={"max_attempts": 1})
+    )
+    client.create_delivery_stream(  # S3 takes a key starting with "/"; the lake directory cannot
+        DeliveryStreamName="rooted",
+        ExtendedS3DestinationConfiguration={
+            "RoleARN": "arn:aws:iam::123456789012:role/firehose",
+            "BucketARN": "arn:aws:s3:::lake",
+            "Prefix": "/rooted/",
+            "ErrorOutputPrefix": "rooted-errors/",
+            "BufferingHints": {"SizeInMBs": 1, "IntervalInSeconds": 0},
+            "ProcessingConfiguration": {
+                "Enabled": True,
+                "Processors": [
+                    {
+                        "Type": "Lambda",
+                        "Parameters": [
+                            {
+                                "ParameterName": "LambdaArn",
+                                "ParameterValue": "arn:aws:lambda:us-east-1:123456789012:function:t",
+                            },
+                            {"ParameterName": "BufferIntervalInSeconds", "ParameterValue": "0"},
+                        ],
+                    }
+                ],
+            },
+        },
+    )
+    payload = TrafficGenerator(43, control_rate=0).payload()
+    client.put_record(DeliveryStreamName="rooted", Record={"Data": record_bytes_of(payload)})
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 3
+    assert "stream rooted failed; stopping" in out
+    assert "rooted failed" in err and "accepted records saved to" in err
