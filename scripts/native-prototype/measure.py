@@ -1,11 +1,11 @@
-"""Measure the native prototype (vpc_rows.c beside this file) against the Python path and the blueprint.
+"""Measure the C VPC writer (transform_lambda/_native_rows.c) against the Python path and the blueprint.
 
 Usage: .venv/bin/python scripts/native-prototype/measure.py [--rounds N]
-Builds vpc_rows.c with this machine's compiler for this Python (into a temporary directory), takes
-the VPC Flow Log records of the bench's 3 MB workload, checks that the prototype writes the same
+Builds transform_lambda/_native_rows.c with this machine's compiler for this Python (into a temporary directory), takes
+the VPC Flow Log records of the bench's 3 MB workload, checks that the C writes the same
 bytes as the shipped Python path for every record (and for a few unusual lines it must hand back or
 get right), then times, interleaved in one process: the blueprint-equivalent, the Python path
-(decode, transform, encode, base64) and the same with the prototype in place of transform + encode.
+(decode, transform, encode, base64) and the same with the C writer in place of transform + encode.
 Prints medians in µs per log event and the per-round ratios to the blueprint.
 """
 
@@ -38,31 +38,24 @@ _MAX_BYTES = 1 << 30
 
 
 def build(directory: Path) -> ModuleType:
-    """vpc_rows.c compiled for this interpreter and imported."""
-    source = Path(__file__).with_name("vpc_rows.c")
-    target = directory / f"vpc_rows{importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    """transform_lambda/_native_rows.c compiled for this interpreter and imported."""
+    source = Path(__file__).resolve().parents[2] / "transform_lambda" / "_native_rows.c"
+    target = directory / f"_native_rows{importlib.machinery.EXTENSION_SUFFIXES[0]}"
     include = sysconfig.get_paths()["include"]
     subprocess.run(["cc", "-shared", "-fPIC", "-O3", f"-I{include}", str(source), "-o", str(target)], check=True)
-    spec = importlib.util.spec_from_file_location("vpc_rows", target)
+    spec = importlib.util.spec_from_file_location("transform_lambda._native_rows", target)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-def head(payload: Payload) -> bytes:
-    """The envelope columns a row repeats, as the JSON pairs the prototype copies into each row."""
-    row = encode_shaped_rows(
-        [
-            {
-                "account_id": payload.owner,
-                "log_group": payload.log_group,
-                "log_stream": payload.log_stream,
-                "source": "vpc_flow",
-            }
-        ]
+def write(native: ModuleType, payload: Payload) -> bytes | None:
+    """The payload's NDJSON from the C, or None where it hands the payload back."""
+    written: bytes | None = native.vpc_flow_rows(
+        payload.log_events, payload.owner, payload.log_group, payload.log_stream, "vpc_flow", ARRIVAL
     )
-    return b"," + row.rstrip(b"\n")[1:-1]
+    return written
 
 
 def python_path(payload: Payload, config: TransformConfig) -> bytes:
@@ -70,7 +63,7 @@ def python_path(payload: Payload, config: TransformConfig) -> bytes:
 
 
 def check_unusual(native: ModuleType, config: TransformConfig) -> None:
-    """Lines the prototype must either write exactly as Python does or hand back (None)."""
+    """Lines the C must either write exactly as Python does or hand back (None)."""
     lines = [
         "2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK",
         "2 123456789012 eni-1 - - - - - - - 1700000000 1700000060 - NODATA",
@@ -93,11 +86,11 @@ def check_unusual(native: ModuleType, config: TransformConfig) -> None:
             ("f",),
             (LogEvent(str(n), 1_700_000_000_123 + n, line),),
         )
-        written = native.vpc_payload(payload.log_events, head(payload), ARRIVAL)
+        written = write(native, payload)
         if written is None:
             handed_back += 1
         elif written != python_path(payload, config):
-            raise SystemExit(f"the prototype differs from the Python path on {line!r}")
+            raise SystemExit(f"the C differs from the Python path on {line!r}")
     print(f"unusual lines: {len(lines)}, written as the Python path writes them: {len(lines) - handed_back}")
 
 
@@ -126,13 +119,13 @@ def main() -> None:
                 out.append(accel.b64encode(data))
             return out
 
-        def prototype() -> list[str]:
+        def native_path() -> list[str]:
             nonlocal handed_back
             out = []
             for record in records:
                 parts = []
                 for payload in decode_record(record["data"], _MAX_BYTES):
-                    written = native.vpc_payload(payload.log_events, head(payload), ARRIVAL)
+                    written = write(native, payload)
                     if written is None:
                         handed_back += 1
                         written = python_path(payload, config)
@@ -140,14 +133,14 @@ def main() -> None:
                 out.append(accel.b64encode(b"".join(parts)))
             return out
 
-        if shipped() != prototype():
-            raise SystemExit("the prototype's rows differ from the Python path's")
+        if shipped() != native_path():
+            raise SystemExit("the C's rows differ from the Python path's")
         print(f"VPC records: {len(records)}, log events: {events}, payloads handed back: {handed_back}")
         event = {"records": records}
         runs: dict[str, Callable[[], Any]] = {
             "blueprint": lambda: blueprint(event),
             "python": shipped,
-            "prototype": prototype,
+            "C": native_path,
         }
         times: dict[str, list[float]] = {name: [] for name in runs}
         for _ in range(rounds):
