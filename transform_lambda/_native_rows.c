@@ -1,17 +1,22 @@
-/* Shape + encode stages, native (the compiled build only): a whole payload's rows as NDJSON in C.
+/* Shape + encode stages, native (the compiled build only): a payload's rows as NDJSON in C.
  *
  * Input: a payload's log events and envelope, for a source this module knows. Output: the bytes the
- * Python path (transform.shape_events, then encode.encode_shaped_rows) writes for the payload, or
- * None when any event is not the usual case the C knows to be usual; the Python path then decides
- * the whole payload, as it would without this module. So this module can only make a payload
- * faster, never different: tests/unit/test_native_rows.py holds it to the Python path, line shapes
- * generated at random included, and `make compiled` runs the transform's tests on it (x86_64 and
- * arm64). transform_lambda/native_rows.py calls it; scripts/build-native.sh compiles it.
+ * Python path (transform.shape_events, then encode.encode_shaped_rows) writes for each event whose
+ * row is the usual case the C knows to be usual; every other event is handed back, and the Python
+ * path writes its row as it would without this module (transform_lambda/native_rows.py puts the rows
+ * together in event order). So this module can only make a payload faster, never different:
+ * tests/unit/test_native_rows.py holds it to the Python path, line shapes generated at random
+ * included, and `make compiled` runs the transform's tests on it (x86_64 and arm64).
+ * scripts/build-native.sh compiles it.
  *
- * vpc_flow_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> bytes | None
- *   For the default VPC Flow Logs format (parse/vpc_flow.py, DEFAULT_FIELDS). Usual here: an event
- *   with a non-empty id, a timestamp in 0..MAX_EPOCH_MS, no extracted fields, and an ASCII message
- *   of 14 fields (Python's str.split()) that parses cleanly; "-" is an absent value as in Python.
+ * Both writers take (log_events, owner, log_group, log_stream, source, arrival_time) and return
+ * (chunks, missing), see payload_rows. Usual, for every source: an event with a non-empty id, a
+ * timestamp in 0..MAX_EPOCH_MS, no extracted fields, a message without lone surrogates, and:
+ *   vpc_flow_rows: the default VPC Flow Logs format (parse/vpc_flow.py, DEFAULT_FIELDS), an ASCII
+ *     message of 14 fields (Python's str.split()) that parses cleanly; "-" is an absent value.
+ *   lambda_rows: Lambda function logs (parse/lambda_log.py): the START, END and REPORT lines in the
+ *     spellings every runtime writes (lambda_platform's patterns), an XRAY line after them, and the
+ *     Python runtime's "[LEVEL]\t<time>\t<request id>\t<message>" lines.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -182,6 +187,60 @@ static int token_is(const char *p, Py_ssize_t n, const char *word) {
     return (size_t)n == len && memcmp(p, word, len) == 0;
 }
 
+/* Whether a[0..n) starts with the NUL-terminated word. */
+static int starts_with(const char *p, Py_ssize_t n, const char *word) {
+    size_t len = strlen(word);
+    return (size_t)n >= len && memcmp(p, word, len) == 0;
+}
+
+/* Where the NUL-terminated word first occurs in p[0..n), or -1 (str.find). */
+static Py_ssize_t find(const char *p, Py_ssize_t n, const char *word) {
+    Py_ssize_t len = (Py_ssize_t)strlen(word);
+    for (Py_ssize_t i = 0; i + len <= n; i++) {
+        const char *hit = memchr(p + i, word[0], (size_t)(n - len - i + 1));
+        if (hit == NULL) return -1;
+        i = hit - p;
+        if (memcmp(hit, word, (size_t)len) == 0) return i;
+    }
+    return -1;
+}
+
+/* The length of the run of ASCII digits at p. */
+static Py_ssize_t digit_run(const char *p, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+    return i;
+}
+
+/* The length of the run of [0-9A-Za-z] (and '-' when dash) at p. */
+static Py_ssize_t word_run(const char *p, Py_ssize_t n, int dash) {
+    Py_ssize_t i = 0;
+    for (; i < n; i++) {
+        char c = p[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (dash && c == '-'))) break;
+    }
+    return i;
+}
+
+static int all_ascii(const char *p, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if ((unsigned char)p[i] >= 0x80) return 0;
+    return 1;
+}
+
+/* An event's message: UTF-8, without its trailing "\r" and "\n" (Python's rstrip("\r\n")). */
+typedef struct {
+    const char *text;
+    Py_ssize_t len;
+    int ascii;
+} Message;
+
+/* A source's parsed columns for one message, each written as `,"key":value` in the order its Python
+ * parser puts them in its dict: 0 written, -1 error set, 1 not usual (the Python path writes the row). */
+typedef int (*ColumnWriter)(Out *o, const Message *m);
+
+/* ---- VPC Flow Logs, default format (parse/vpc_flow.py) ---- */
+
 /* The default format's fields after version and account-id, in order: the key each fills. Numbers
  * are fields 5-9, timestamps 10-11, ACCEPT/REJECT 12, the log status 13. */
 static const char *const VPC_KEYS[VPC_FIELDS] = {
@@ -194,24 +253,12 @@ static const Py_ssize_t VPC_MAX_LEN[VPC_FIELDS] = {0, 0, 0, 0, 0, PORT_DIGITS, P
 static const uint64_t VPC_HIGH[VPC_FIELDS] = {0, 0, 0, 0, 0, 65535, 65535, 255, BIGINT_MAX, BIGINT_MAX,
                                               MAX_EPOCH_S, MAX_EPOCH_S, 0, 0};
 
-/* One event's row and its newline: 0 written, -1 error set, 1 not usual. ``arrival`` and ``envelope``
- * are the payload's pieces every row repeats: `,"arrival_time":"..."` and
- * `,"account_id":...,"log_group":...,"log_stream":...,"source":...`. */
-static int vpc_row(Out *o, PyObject *event, const Out *arrival, const Out *envelope, int64_t *last_second,
-                   char prefix[19]) {
-    if (!PyTuple_Check(event) || PyTuple_GET_SIZE(event) != 4) return 1;
-    PyObject *id = PyTuple_GET_ITEM(event, 0), *timestamp = PyTuple_GET_ITEM(event, 1);
-    PyObject *message = PyTuple_GET_ITEM(event, 2), *extracted = PyTuple_GET_ITEM(event, 3);
-    if (extracted != Py_None || !PyUnicode_CheckExact(id) || PyUnicode_GET_LENGTH(id) == 0) return 1;
-    if (!PyLong_CheckExact(timestamp) || !PyUnicode_CheckExact(message) || !PyUnicode_IS_ASCII(message)) return 1;
-    int overflow;
-    long long ms = PyLong_AsLongLongAndOverflow(timestamp, &overflow);
-    if (ms == -1 && PyErr_Occurred()) return -1;
-    if (overflow || ms < 0 || ms > MAX_EPOCH_MS) return 1;
-
-    const char *text = (const char *)PyUnicode_DATA(message);
-    Py_ssize_t len = PyUnicode_GET_LENGTH(message);
-    while (len > 0 && (text[len - 1] == '\n' || text[len - 1] == '\r')) len--; /* rstrip("\r\n") */
+/* Usual: an ASCII message of 14 fields (Python's str.split(), which splits on more than ASCII
+ * whitespace outside ASCII) that parses cleanly; "-" is an absent value as in Python. */
+static int vpc_columns(Out *o, const Message *m) {
+    if (!m->ascii) return 1;
+    const char *text = m->text;
+    Py_ssize_t len = m->len;
     const char *field[VPC_FIELDS];
     Py_ssize_t field_len[VPC_FIELDS];
     int count = 0;
@@ -244,26 +291,10 @@ static int vpc_row(Out *o, PyObject *event, const Out *arrival, const Out *envel
         !token_is(field[13], field_len[13], "SKIPDATA"))
         return 1;
 
-    int64_t second = ms / 1000;
-    if (second != *last_second) {
-        second_prefix(second, prefix);
-        *last_second = second;
-    }
     char when[24];
-    memcpy(when, prefix, 19);
-    memcpy(when + 19, ".000Z", 5);
-    when[20] = (char)('0' + ms % 1000 / 100);
-    when[21] = (char)('0' + ms % 100 / 10);
-    when[22] = (char)('0' + ms % 10);
-    int status;
-    if (PUT_LITERAL(o, "{\"event_time\":") < 0 || put_json_text(o, when, 24) < 0 || put(o, arrival->buf, arrival->len) < 0 ||
-        PUT_LITERAL(o, ",\"event_id\":") < 0)
-        return -1;
-    if ((status = put_json_str(o, id)) != 0) return status;
-    if (put(o, envelope->buf, envelope->len) < 0 || PUT_LITERAL(o, ",\"message\":") < 0 || put_json_text(o, text, len) < 0)
-        return -1;
     for (int f = 2; f < VPC_FIELDS; f++) {
         if (absent[f]) continue;
+        int status;
         if (put(o, VPC_KEYS[f], (Py_ssize_t)strlen(VPC_KEYS[f])) < 0) return -1;
         if (f >= 5 && f <= 9) {
             status = put_u64(o, number[f]);
@@ -284,6 +315,292 @@ static int vpc_row(Out *o, PyObject *event, const Out *arrival, const Out *envel
             return -1;
         if (PUT_LITERAL(o, "}") < 0) return -1;
     }
+    return 0;
+}
+
+/* ---- Lambda function logs (parse/lambda_log.py, parse/lambda_platform.py) ---- */
+
+/* A traced function's "XRAY TraceId: <id>\tSegmentId: <id>\tSampled: <true|false>\t" line. */
+typedef struct {
+    const char *trace, *segment, *sampled;
+    Py_ssize_t trace_len, segment_len, sampled_len;
+} Xray;
+
+/* lambda_platform._XRAY_LINE.fullmatch(line): 1 and x filled, or 0. */
+static int xray_line(const char *p, Py_ssize_t n, Xray *x) {
+    Py_ssize_t i = 14, k; /* "XRAY TraceId: " */
+    if (!starts_with(p, n, "XRAY TraceId: ")) return 0;
+    if ((k = word_run(p + i, n - i, 1)) < 1 || k > 64) return 0;
+    x->trace = p + i, x->trace_len = k, i += k;
+    if (!starts_with(p + i, n - i, "\tSegmentId: ")) return 0;
+    i += 12;
+    if ((k = word_run(p + i, n - i, 0)) < 1 || k > 64) return 0;
+    x->segment = p + i, x->segment_len = k, i += k;
+    if (!starts_with(p + i, n - i, "\tSampled: ")) return 0;
+    i += 10;
+    k = starts_with(p + i, n - i, "true") ? 4 : starts_with(p + i, n - i, "false") ? 5 : 0;
+    if (k == 0) return 0;
+    x->sampled = p + i, x->sampled_len = k, i += k;
+    if (i < n && p[i] == '\t') i++;
+    return i == n;
+}
+
+/* The lines after a platform line's first, as parse_platform_text reads them: lines not starting
+ * with "XRAY " are ignored; one usual XRAY line fills x; any other XRAY line is not usual (Python
+ * reads it pair by pair): 0 or 1. */
+static int xray_lines(const char *p, Py_ssize_t n, Xray *x) {
+    for (Py_ssize_t i = 0;;) {
+        const char *newline = memchr(p + i, '\n', (size_t)(n - i));
+        Py_ssize_t end = newline != NULL ? newline - p : n;
+        if (starts_with(p + i, end - i, "XRAY ") && (x->trace != NULL || !xray_line(p + i, end - i, x))) return 1;
+        if (newline == NULL) return 0;
+        i = end + 1;
+    }
+}
+
+/* `,"trace_id":...` when there is an XRAY line, then `,"fields":{"type":<word>` and the pairs
+ * before the XRAY line's, then the XRAY line's and `}`: what every platform line ends with. */
+static int put_platform_fields(Out *o, const Xray *x, const char *word, const char *version, Py_ssize_t version_len) {
+    if (x->trace != NULL && (PUT_LITERAL(o, ",\"trace_id\":") < 0 || put_json_text(o, x->trace, x->trace_len) < 0))
+        return -1;
+    if (PUT_LITERAL(o, ",\"fields\":{\"type\":") < 0 || put_json_text(o, word, (Py_ssize_t)strlen(word)) < 0) return -1;
+    if (version_len > 0 && (PUT_LITERAL(o, ",\"version\":") < 0 || put_json_text(o, version, version_len) < 0))
+        return -1;
+    if (x->trace != NULL &&
+        (PUT_LITERAL(o, ",\"segment_id\":") < 0 || put_json_text(o, x->segment, x->segment_len) < 0 ||
+         PUT_LITERAL(o, ",\"sampled\":") < 0 || put_json_text(o, x->sampled, x->sampled_len) < 0))
+        return -1;
+    return PUT_LITERAL(o, "}");
+}
+
+/* A decimal of at most 31 characters (decimal_run) as Python's float(text) reads it and json
+ * writes it (repr): 0 or -1. */
+static int put_float_text(Out *o, const char *p, Py_ssize_t n) {
+    char digits[32];
+    if (n >= (Py_ssize_t)sizeof digits) {
+        PyErr_SetString(PyExc_SystemError, "put_float_text: a decimal too long");
+        return -1;
+    }
+    memcpy(digits, p, (size_t)n);
+    digits[n] = '\0';
+    double value = PyOS_string_to_double(digits, NULL, NULL);
+    if (value == -1.0 && PyErr_Occurred()) return -1;
+    char *spelled = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (spelled == NULL) return -1;
+    int status = put(o, spelled, (Py_ssize_t)strlen(spelled));
+    PyMem_Free(spelled);
+    return status;
+}
+
+/* `\d{1,15}(?:\.\d{1,15})?` at p: its length, or 0. */
+static Py_ssize_t decimal_run(const char *p, Py_ssize_t n) {
+    Py_ssize_t whole = digit_run(p, n);
+    if (whole < 1 || whole > 15) return 0;
+    if (whole == n || p[whole] != '.') return whole;
+    Py_ssize_t fraction = digit_run(p + whole + 1, n - whole - 1);
+    return fraction >= 1 && fraction <= 15 ? whole + 1 + fraction : 0;
+}
+
+/* Reads `<label><run><unit>` at p[*i], advancing *i; the run's start and length, or 0. */
+static Py_ssize_t labelled(const char *p, Py_ssize_t n, Py_ssize_t *i, const char *label, int decimal, Py_ssize_t max,
+                           const char *unit, const char **start) {
+    if (!starts_with(p + *i, n - *i, label)) return 0;
+    *i += (Py_ssize_t)strlen(label);
+    Py_ssize_t k = decimal ? decimal_run(p + *i, n - *i) : digit_run(p + *i, n - *i);
+    if (k < 1 || k > max || !starts_with(p + *i + k, n - *i - k, unit)) return 0;
+    *start = p + *i;
+    *i += k + (Py_ssize_t)strlen(unit);
+    return k;
+}
+
+static int put_int_text(Out *o, const char *p, Py_ssize_t n) { /* up to 18 digits: int(text) */
+    uint64_t value = 0;
+    for (Py_ssize_t i = 0; i < n; i++) value = value * 10 + (uint64_t)(p[i] - '0');
+    return put_u64(o, value);
+}
+
+/* The usual REPORT line (lambda_platform._REPORT_LINE.fullmatch): its typed columns. */
+static int report_columns(Out *o, const char *p, Py_ssize_t n) {
+    Py_ssize_t i = 18, id = word_run(p + i, n - i, 1); /* "REPORT RequestId: " */
+    const char *request = p + i, *duration, *billed, *memory, *used, *init = NULL;
+    Py_ssize_t duration_len, billed_len, memory_len, used_len, init_len = 0;
+    if (id < 1 || id > 64) return 1;
+    i += id;
+    if (!(duration_len = labelled(p, n, &i, "\tDuration: ", 1, 31, " ms", &duration)) ||
+        !(billed_len = labelled(p, n, &i, "\tBilled Duration: ", 0, 18, " ms", &billed)) ||
+        !(memory_len = labelled(p, n, &i, "\tMemory Size: ", 0, 9, " MB", &memory)) ||
+        !(used_len = labelled(p, n, &i, "\tMax Memory Used: ", 0, 9, " MB", &used)))
+        return 1;
+    if (!(i == n || (i + 1 == n && p[i] == '\t'))) {
+        if (!(init_len = labelled(p, n, &i, "\tInit Duration: ", 1, 31, " ms", &init))) return 1;
+        if (!(i == n || (i + 1 == n && p[i] == '\t'))) return 1;
+    }
+    if (PUT_LITERAL(o, ",\"request_id\":") < 0 || put_json_text(o, request, id) < 0 ||
+        PUT_LITERAL(o, ",\"duration_ms\":") < 0 || put_float_text(o, duration, duration_len) < 0 ||
+        PUT_LITERAL(o, ",\"billed_duration_ms\":") < 0 || put_int_text(o, billed, billed_len) < 0 ||
+        PUT_LITERAL(o, ",\"memory_size_mb\":") < 0 || put_int_text(o, memory, memory_len) < 0 ||
+        PUT_LITERAL(o, ",\"max_memory_used_mb\":") < 0 || put_int_text(o, used, used_len) < 0)
+        return -1;
+    if (init != NULL && (PUT_LITERAL(o, ",\"init_duration_ms\":") < 0 || put_float_text(o, init, init_len) < 0))
+        return -1;
+    return 0;
+}
+
+/* The START, END and REPORT lines every invocation writes (parse_platform_text): 0, -1 or 1. */
+static int platform_columns(Out *o, const Message *m, const char *word) {
+    const char *p = m->text;
+    const char *newline = memchr(p, '\n', (size_t)m->len);
+    Py_ssize_t n = newline != NULL ? newline - p : m->len; /* the first line */
+    Xray x = {NULL, NULL, NULL, 0, 0, 0};
+    if (newline != NULL && xray_lines(newline + 1, m->len - n - 1, &x)) return 1;
+    const char *version = NULL;
+    Py_ssize_t version_len = 0;
+    int status;
+    if (word[0] == 'S') { /* "START RequestId: <id> Version: <version>", anything in either */
+        const char *request = p + 17;
+        Py_ssize_t request_len = n - 17, at = find(request, request_len, " Version: ");
+        if (at >= 0) {
+            version = request + at + 10;
+            version_len = request_len - at - 10;
+            request_len = at;
+        }
+        if (request_len > 0 && (PUT_LITERAL(o, ",\"request_id\":") < 0 || put_json_text(o, request, request_len) < 0))
+            return -1;
+    } else if (word[0] == 'E') { /* lambda_platform._END_LINE.fullmatch */
+        Py_ssize_t id = word_run(p + 15, n - 15, 1);
+        if (id < 1 || id > 64 || 15 + id != n) return 1;
+        if (PUT_LITERAL(o, ",\"request_id\":") < 0 || put_json_text(o, p + 15, id) < 0) return -1;
+    } else if ((status = report_columns(o, p, n)) != 0) {
+        return status;
+    }
+    return put_platform_fields(o, &x, word, version, version_len);
+}
+
+/* lambda_log._is_iso_time on ASCII text. */
+static int is_iso_time(const char *p, Py_ssize_t n) {
+    return n >= 20 && p[4] == '-' && p[10] == 'T' && p[n - 1] == 'Z' && digit_run(p, 4) == 4;
+}
+
+/* lambda_log._is_request_id on ASCII text. */
+static int is_request_id(const char *p, Py_ssize_t n) {
+    return n == 36 && p[8] == '-' && p[13] == '-' && p[18] == '-' && p[23] == '-';
+}
+
+/* levels._ALIASES: a level's spellings, upper case, and the level each means. */
+static const char *const LEVEL_ALIASES[][2] = {
+    {"TRACE", "TRACE"},  {"FINEST", "TRACE"}, {"FINER", "TRACE"},      {"DEBUG", "DEBUG"},
+    {"DBG", "DEBUG"},    {"FINE", "DEBUG"},   {"INFO", "INFO"},        {"INF", "INFO"},
+    {"INFORMATION", "INFO"}, {"INFORMATIONAL", "INFO"}, {"NOTICE", "INFO"}, {"WARN", "WARN"},
+    {"WARNING", "WARN"}, {"WRN", "WARN"},     {"ERROR", "ERROR"},      {"ERR", "ERROR"},
+    {"SEVERE", "ERROR"}, {"FATAL", "FATAL"},  {"CRITICAL", "FATAL"},   {"CRIT", "FATAL"},
+    {"PANIC", "FATAL"},  {"DPANIC", "FATAL"}, {"EMERG", "FATAL"},      {"EMERGENCY", "FATAL"},
+    {"ALERT", "FATAL"},
+};
+
+/* levels.normalize_level on ASCII text (strip, upper, look up), or NULL. */
+static const char *level_of(const char *p, Py_ssize_t n) {
+    while (n > 0 && is_space((unsigned char)p[0])) p++, n--;
+    while (n > 0 && is_space((unsigned char)p[n - 1])) n--;
+    char upper[16];
+    if (n == 0 || n >= (Py_ssize_t)sizeof upper) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) upper[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
+    for (size_t a = 0; a < sizeof LEVEL_ALIASES / sizeof LEVEL_ALIASES[0]; a++)
+        if (token_is(upper, n, LEVEL_ALIASES[a][0])) return LEVEL_ALIASES[a][1];
+    return NULL;
+}
+
+/* The Python runtime's "[LEVEL]\t<time>\t<request id>\t<message>" (lambda_log._python_line), when
+ * its first three parts are ASCII. */
+static int python_line_columns(Out *o, const Message *m) {
+    const char *p = m->text;
+    Py_ssize_t tab[3], at = 0;
+    for (int t = 0; t < 3; t++) {
+        const char *hit = memchr(p + at, '\t', (size_t)(m->len - at));
+        if (hit == NULL) return 1;
+        tab[t] = hit - p;
+        at = tab[t] + 1;
+    }
+    if (!m->ascii && !all_ascii(p, tab[2])) return 1;
+    if (tab[0] < 2 || p[tab[0] - 1] != ']' || !is_iso_time(p + tab[0] + 1, tab[1] - tab[0] - 1)) return 1;
+    const char *level = level_of(p + 1, tab[0] - 2);
+    if (level != NULL && (PUT_LITERAL(o, ",\"level\":") < 0 || put_json_text(o, level, (Py_ssize_t)strlen(level)) < 0))
+        return -1;
+    const char *request = p + tab[1] + 1;
+    Py_ssize_t request_len = tab[2] - tab[1] - 1;
+    if (is_request_id(request, request_len) &&
+        (PUT_LITERAL(o, ",\"request_id\":") < 0 || put_json_text(o, request, request_len) < 0))
+        return -1;
+    return 0;
+}
+
+/* Usual: the START, END and REPORT lines of every invocation (an XRAY line after them included) and
+ * the Python runtime's application lines. JSON lines, other platform lines, the Node runtime's
+ * lines and print output are left to the Python path. */
+static int lambda_columns(Out *o, const Message *m) {
+    const char *p = m->text;
+    Py_ssize_t n = m->len;
+    if (n == 0) return 1;
+    if (p[0] == '[') return python_line_columns(o, m);
+    if (starts_with(p, n, "START RequestId: ")) return platform_columns(o, m, "START");
+    if (starts_with(p, n, "END RequestId: ")) return platform_columns(o, m, "END");
+    if (starts_with(p, n, "REPORT RequestId: ")) return platform_columns(o, m, "REPORT");
+    return 1;
+}
+
+/* ---- Every source: the row around the parsed columns, and the payload's rows ---- */
+
+/* The last event's second, and its spelling. */
+typedef struct {
+    int64_t second;
+    char prefix[19];
+} Clock;
+
+/* One event's row and its newline: 0 written, -1 error set, 1 not usual (some of the row may be
+ * written: the caller takes it back). ``arrival`` and ``envelope`` are the payload's pieces every
+ * row repeats: `,"arrival_time":"..."` and `,"account_id":...,"log_group":...,"log_stream":...,"source":...`. */
+static int event_row(Out *o, PyObject *event, const Out *arrival, const Out *envelope, Clock *clock,
+                     ColumnWriter columns) {
+    if (!PyTuple_Check(event) || PyTuple_GET_SIZE(event) != 4) return 1;
+    PyObject *id = PyTuple_GET_ITEM(event, 0), *timestamp = PyTuple_GET_ITEM(event, 1);
+    PyObject *message = PyTuple_GET_ITEM(event, 2), *extracted = PyTuple_GET_ITEM(event, 3);
+    if (extracted != Py_None || !PyUnicode_CheckExact(id) || PyUnicode_GET_LENGTH(id) == 0) return 1;
+    if (!PyLong_CheckExact(timestamp) || !PyUnicode_CheckExact(message)) return 1;
+    int overflow;
+    long long ms = PyLong_AsLongLongAndOverflow(timestamp, &overflow);
+    if (ms == -1 && PyErr_Occurred()) return -1;
+    if (overflow || ms < 0 || ms > MAX_EPOCH_MS) return 1;
+    Message m;
+    m.ascii = PyUnicode_IS_ASCII(message);
+    if (m.ascii) {
+        m.text = (const char *)PyUnicode_DATA(message);
+        m.len = PyUnicode_GET_LENGTH(message);
+    } else if ((m.text = PyUnicode_AsUTF8AndSize(message, &m.len)) == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) return -1;
+        PyErr_Clear(); /* a lone surrogate: the Python path replaces it */
+        return 1;
+    }
+    while (m.len > 0 && (m.text[m.len - 1] == '\n' || m.text[m.len - 1] == '\r')) m.len--; /* rstrip("\r\n") */
+
+    int64_t second = ms / 1000;
+    if (second != clock->second) {
+        second_prefix(second, clock->prefix);
+        clock->second = second;
+    }
+    char when[24];
+    memcpy(when, clock->prefix, 19);
+    memcpy(when + 19, ".000Z", 5);
+    when[20] = (char)('0' + ms % 1000 / 100);
+    when[21] = (char)('0' + ms % 100 / 10);
+    when[22] = (char)('0' + ms % 10);
+    int status;
+    if (PUT_LITERAL(o, "{\"event_time\":") < 0 || put_json_text(o, when, 24) < 0 || put(o, arrival->buf, arrival->len) < 0 ||
+        PUT_LITERAL(o, ",\"event_id\":") < 0)
+        return -1;
+    if ((status = put_json_str(o, id)) != 0) return status;
+    if (put(o, envelope->buf, envelope->len) < 0 || PUT_LITERAL(o, ",\"message\":") < 0 ||
+        put_json_text(o, m.text, m.len) < 0)
+        return -1;
+    if ((status = columns(o, &m)) != 0) return status;
     return PUT_LITERAL(o, "}\n") < 0 ? -1 : 0;
 }
 
@@ -301,10 +618,13 @@ static int put_pairs(Out *o, const char *const *keys, PyObject *const *values, i
 static const char *const ARRIVAL_KEY[] = {",\"arrival_time\":"};
 static const char *const ENVELOPE_KEYS[] = {",\"account_id\":", ",\"log_group\":", ",\"log_stream\":", ",\"source\":"};
 
-static PyObject *vpc_flow_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    (void)module;
+/* A payload's rows: (chunks, missing). The rows of the events in ``missing`` (in order) go between
+ * the chunks: chunk 0, the row of missing[0], chunk 1, ... Every chunk after the first starts with
+ * the newline that ends the row before it, so the Python path's rows go in without theirs. None when
+ * the envelope cannot be written (not a str, or a lone surrogate): the Python path writes it all. */
+static PyObject *payload_rows(PyObject *const *args, Py_ssize_t nargs, const char *name, ColumnWriter columns) {
     if (nargs != 6) {
-        PyErr_SetString(PyExc_TypeError, "vpc_flow_rows(log_events, owner, log_group, log_stream, source, arrival_time)");
+        PyErr_Format(PyExc_TypeError, "%s(log_events, owner, log_group, log_stream, source, arrival_time)", name);
         return NULL;
     }
     PyObject *events = args[0];
@@ -313,29 +633,59 @@ static PyObject *vpc_flow_rows(PyObject *module, PyObject *const *args, Py_ssize
         return NULL;
     }
     Out out = {NULL, 0, 0}, arrival = {NULL, 0, 0}, envelope = {NULL, 0, 0};
-    PyObject *result = NULL;
+    PyObject *result = NULL, *chunks = NULL, *missing = NULL, *chunk = NULL;
     int status = put_pairs(&arrival, ARRIVAL_KEY, args + 5, 1);
     if (status == 0) status = put_pairs(&envelope, ENVELOPE_KEYS, args + 1, 4);
+    if (status == 1) result = Py_NewRef(Py_None);
+    if (status != 0) goto done;
     Py_ssize_t count = PyTuple_GET_SIZE(events);
-    if (status == 0) status = reserve(&out, 1024 * (count < 64 ? count + 1 : 64));
-    int64_t last_second = -1;
-    char prefix[19];
-    for (Py_ssize_t i = 0; status == 0 && i < count; i++)
-        status = vpc_row(&out, PyTuple_GET_ITEM(events, i), &arrival, &envelope, &last_second, prefix);
-    if (status == 0)
-        result = PyBytes_FromStringAndSize(out.buf ? out.buf : "", out.len);
-    else if (status == 1)
-        result = Py_NewRef(Py_None);
+    if (reserve(&out, 1024 * (count < 64 ? count + 1 : 64)) < 0 || (chunks = PyList_New(0)) == NULL ||
+        (missing = PyList_New(0)) == NULL)
+        goto done;
+    Clock clock = {-1, {0}};
+    for (Py_ssize_t i = 0; i < count; i++) {
+        Py_ssize_t start = out.len;
+        PyObject *event = PyTuple_GET_ITEM(events, i);
+        status = event_row(&out, event, &arrival, &envelope, &clock, columns);
+        if (status < 0) goto done;
+        if (status == 0) continue;
+        if ((chunk = PyBytes_FromStringAndSize(out.buf, start)) == NULL || PyList_Append(chunks, chunk) < 0 ||
+            PyList_Append(missing, event) < 0)
+            goto done;
+        Py_CLEAR(chunk);
+        out.len = 0;
+        if (PUT_LITERAL(&out, "\n") < 0) goto done;
+    }
+    if ((chunk = PyBytes_FromStringAndSize(out.buf ? out.buf : "", out.len)) == NULL || PyList_Append(chunks, chunk) < 0)
+        goto done;
+    result = PyTuple_Pack(2, chunks, missing);
+done:
+    Py_XDECREF(chunk);
+    Py_XDECREF(chunks);
+    Py_XDECREF(missing);
     PyMem_Free(out.buf);
     PyMem_Free(arrival.buf);
     PyMem_Free(envelope.buf);
     return result;
 }
 
+static PyObject *vpc_flow_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    return payload_rows(args, nargs, "vpc_flow_rows", vpc_columns);
+}
+
+static PyObject *lambda_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    return payload_rows(args, nargs, "lambda_rows", lambda_columns);
+}
+
 static PyMethodDef METHODS[] = {
     {"vpc_flow_rows", (PyCFunction)(void (*)(void))vpc_flow_rows, METH_FASTCALL,
-     "vpc_flow_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> bytes | None\n"
-     "A default-format VPC Flow Logs payload's rows as NDJSON, or None to leave it to the Python path."},
+     "vpc_flow_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
+     "A default-format VPC Flow Logs payload's rows as NDJSON chunks, and the events left to the Python path."},
+    {"lambda_rows", (PyCFunction)(void (*)(void))lambda_rows, METH_FASTCALL,
+     "lambda_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
+     "A Lambda function log payload's rows as NDJSON chunks, and the events left to the Python path."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -2,8 +2,8 @@
 
 Input: ``Record`` items (a Firehose batch), the config and a re-ingester. Output: one ``RecordOutcome``
 per distinct recordId, in input order, within the response budget.
-decode -> (detect, parse, shape) -> encode -> fit the response budget (split, re-ingest); a payload
-the compiled build's C writes whole (``native_rows``) goes from detect to its NDJSON in one call.
+decode -> (detect, parse, shape) -> encode -> fit the response budget (split, re-ingest); in the
+compiled build, the C (``native_rows``) writes the usual rows of a payload from detect to NDJSON.
 """
 
 from __future__ import annotations
@@ -242,9 +242,11 @@ def transform_record(record: Record, config: TransformConfig, now_ms: int) -> Re
                 continue
             source, parser = detect_source(payload, config)
             # Each payload's rows are encoded on their own: NDJSON joins by concatenation.
-            written = payload_ndjson(payload, source, parser, arrival)
-            if written is not None:
+            native = payload_ndjson(payload, source, parser, arrival)
+            if native is not None:
+                written, errors = native
                 rows += len(payload.log_events)
+                parse_errors += errors
             else:
                 shaped = shape_events(payload, source, parser, arrival)
                 written = encode_shaped_rows(shaped.rows)

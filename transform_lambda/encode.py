@@ -28,6 +28,15 @@ def encode_rows(rows: Sequence[dict[str, ColumnValue]]) -> bytes:
     Raises:
         EncodeError: a row holds a value JSON cannot carry.
     """
+    return _ndjson(encode_lines(rows))
+
+
+def encode_lines(rows: Sequence[dict[str, ColumnValue]]) -> list[bytes]:
+    """Each row's JSON line, without its newline (``encode_rows`` joins them).
+
+    Raises:
+        EncodeError: a row holds a value JSON cannot carry.
+    """
     dumps = accel.dumps_row
     lines: list[bytes] = []
     append = lines.append
@@ -37,7 +46,7 @@ def encode_rows(rows: Sequence[dict[str, ColumnValue]]) -> bytes:
             append(line if line is not None else _encode_row(row))
     except (TypeError, ValueError) as exc:
         raise EncodeError("unserializable", type(exc).__name__) from exc
-    return _ndjson(lines)
+    return lines
 
 
 def encode_shaped_rows(rows: Sequence[dict[str, ColumnValue]]) -> bytes:
@@ -47,10 +56,17 @@ def encode_shaped_rows(rows: Sequence[dict[str, ColumnValue]]) -> bytes:
     Raises:
         EncodeError: a row holds a value JSON cannot carry.
     """
+    return _ndjson(encode_shaped_lines(rows))
+
+
+def encode_shaped_lines(rows: Sequence[dict[str, ColumnValue]]) -> list[bytes]:
+    """``encode_lines`` for rows as ``shape.shape_row`` builds them (see ``encode_shaped_rows``).
+
+    Raises:
+        EncodeError: a row holds a value JSON cannot carry.
+    """
     lines = accel.dumps_rows(rows, DOUBLE_COLUMNS)
-    if lines is None:
-        return encode_rows(rows)
-    return _ndjson(lines)
+    return lines if lines is not None else encode_lines(rows)
 
 
 def _ndjson(lines: list[bytes]) -> bytes:
@@ -91,4 +107,4 @@ def _spell(row: dict[str, ColumnValue]) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-__all__ = ["DOUBLE_COLUMNS", "encode_rows", "encode_shaped_rows"]
+__all__ = ["DOUBLE_COLUMNS", "encode_lines", "encode_rows", "encode_shaped_lines", "encode_shaped_rows"]

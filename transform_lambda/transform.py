@@ -7,10 +7,11 @@ escapes: the row keeps the raw message, what a plain-text pass could fill, and `
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from transform_lambda.config import TransformConfig
-from transform_lambda.decode import Payload
+from transform_lambda.decode import LogEvent, Payload
 from transform_lambda.detect import detect_source
 from transform_lambda.errors import ParseError
 from transform_lambda.parse import Parser
@@ -35,8 +36,15 @@ def transform_payload(payload: Payload, arrival_time: str | None, config: Transf
     return shape_events(payload, source, parser, arrival_time)
 
 
-def shape_events(payload: Payload, source: str, parser: Parser, arrival_time: str | None) -> PayloadRows:
-    """Parse each event of ``payload`` with ``parser`` and shape its row.
+def shape_events(
+    payload: Payload,
+    source: str,
+    parser: Parser,
+    arrival_time: str | None,
+    events: Sequence[LogEvent] | None = None,
+) -> PayloadRows:
+    """Parse each event of ``payload`` (or only ``events``, some of its events) with ``parser`` and
+    shape its row.
 
     The usual row (parsed cleanly, into columns a parser may fill; a timestamp in range, an id, an
     arrival time, no extracted fields) is built here in one dict literal, with the payload's values
@@ -49,7 +57,7 @@ def shape_events(payload: Payload, source: str, parser: Parser, arrival_time: st
     group, stream, owner = payload.log_group, payload.log_stream, payload.owner
     fits = PARSED_COLUMNS.issuperset
     last_second, prefix = -1, ""
-    for event in payload.log_events:
+    for event in payload.log_events if events is None else events:
         message = event.message.rstrip("\r\n")
         parse_error: str | None = None
         parsed: dict[str, ColumnValue]

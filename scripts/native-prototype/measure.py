@@ -1,12 +1,13 @@
-"""Measure the C VPC writer (transform_lambda/_native_rows.c) against the Python path and the blueprint.
+"""Measure the C row writers (transform_lambda/_native_rows.c): the handler with them and without.
 
 Usage: .venv/bin/python scripts/native-prototype/measure.py [--rounds N]
-Builds transform_lambda/_native_rows.c with this machine's compiler for this Python (into a temporary directory), takes
-the VPC Flow Log records of the bench's 3 MB workload, checks that the C writes the same
-bytes as the shipped Python path for every record (and for a few unusual lines it must hand back or
-get right), then times, interleaved in one process: the blueprint-equivalent, the Python path
-(decode, transform, encode, base64) and the same with the C writer in place of transform + encode.
-Prints medians in µs per log event and the per-round ratios to the blueprint.
+Builds transform_lambda/_native_rows.c with this machine's compiler for this Python (into a temporary
+directory) and puts it in ``native_rows``, as the compiled build does. Then, for the bench's mixed
+workload at 0.25 and 1 MB and for the 3 MB workload's VPC and Lambda records alone: checks that the
+handler answers the same with the C and without, and times, interleaved in one process, the
+blueprint-equivalent, the handler without the C and the handler with it (quiet, re-ingestion in memory,
+as ``make bench`` runs it). Prints medians in µs per log
+event, the per-round ratios to the blueprint, and with/without.
 """
 
 from __future__ import annotations
@@ -26,14 +27,11 @@ from types import ModuleType
 from typing import Any
 
 from stream_processor.bench.baselines import blueprint
+from stream_processor.bench.offline import lambda_context, offline_handler
 from stream_processor.bench.workload import firehose_event
-from transform_lambda import accel
-from transform_lambda.config import TransformConfig
-from transform_lambda.decode import LogEvent, Payload, decode_record
-from transform_lambda.encode import encode_shaped_rows
-from transform_lambda.transform import transform_payload
+from transform_lambda import accel, native_rows
+from transform_lambda.decode import decode_record
 
-ARRIVAL = "2025-11-23T10:00:00.000Z"
 _MAX_BYTES = 1 << 30
 
 
@@ -42,7 +40,7 @@ def build(directory: Path) -> ModuleType:
     source = Path(__file__).resolve().parents[2] / "transform_lambda" / "_native_rows.c"
     target = directory / f"_native_rows{importlib.machinery.EXTENSION_SUFFIXES[0]}"
     include = sysconfig.get_paths()["include"]
-    subprocess.run(["cc", "-shared", "-fPIC", "-O3", f"-I{include}", str(source), "-o", str(target)], check=True)
+    subprocess.run(["cc", "-shared", "-fPIC", "-O2", f"-I{include}", str(source), "-o", str(target)], check=True)
     spec = importlib.util.spec_from_file_location("transform_lambda._native_rows", target)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -50,108 +48,70 @@ def build(directory: Path) -> ModuleType:
     return module
 
 
-def write(native: ModuleType, payload: Payload) -> bytes | None:
-    """The payload's NDJSON from the C, or None where it hands the payload back."""
-    written: bytes | None = native.vpc_flow_rows(
-        payload.log_events, payload.owner, payload.log_group, payload.log_stream, "vpc_flow", ARRIVAL
-    )
-    return written
-
-
-def python_path(payload: Payload, config: TransformConfig) -> bytes:
-    return encode_shaped_rows(transform_payload(payload, ARRIVAL, config).rows)
-
-
-def check_unusual(native: ModuleType, config: TransformConfig) -> None:
-    """Lines the C must either write exactly as Python does or hand back (None)."""
-    lines = [
-        "2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK",
-        "2 123456789012 eni-1 - - - - - - - 1700000000 1700000060 - NODATA",
-        "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end"
-        " action log-status",
-        "2 123456789012 eni-1 10.0.0.1 10.0.0.2 99999 1 6 10 840 1700000000 1700000060 ACCEPT OK",
-        "2 123456789012 eni-1 10.0.0.1 10.0.0.2 000443 1 6 10 840 1700000000 1700000060 ACCEPT OK",
-        "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 1 6 10 840 1700000000 1700000060 DENY OK",
-        "2 123456789012 éni-1 10.0.0.1 10.0.0.2 1 1 6 10 840 1700000000 1700000060 ACCEPT OK",
-        '2\t123456789012  eni-"1" 10.0.0.1 10.0.0.2 1 1 6 10 840 1700000000 1700000060 REJECT SKIPDATA\r\n',
-        "2 123456789012 eni-1 10.0.0.1 10.0.0.2 1 1 6 10 840 253402300799 253402300800 ACCEPT OK",
+def records_of(request_bytes: int, group_prefix: str | None) -> list[dict[str, Any]]:
+    """The workload's records, or only those whose first payload's log group has the prefix."""
+    records: list[dict[str, Any]] = firehose_event(request_bytes).event["records"]
+    if group_prefix is None:
+        return records
+    return [
+        record
+        for record in records
+        if (payloads := decode_record(record["data"], _MAX_BYTES))
+        and payloads[0].message_type == "DATA_MESSAGE"
+        and payloads[0].log_group.startswith(group_prefix)
     ]
-    handed_back = 0
-    for n, line in enumerate(lines):
-        payload = Payload(
-            "DATA_MESSAGE",
-            "123456789012",
-            "/vpc/flow-logs",
-            "eni-1-all",
-            ("f",),
-            (LogEvent(str(n), 1_700_000_000_123 + n, line),),
-        )
-        written = write(native, payload)
-        if written is None:
-            handed_back += 1
-        elif written != python_path(payload, config):
-            raise SystemExit(f"the C differs from the Python path on {line!r}")
-    print(f"unusual lines: {len(lines)}, written as the Python path writes them: {len(lines) - handed_back}")
+
+
+def measure(name: str, event: dict[str, Any], native: ModuleType, rounds: int, handler_fn: Any) -> None:
+    events = sum(len(p.log_events) for r in event["records"] for p in decode_record(r["data"], _MAX_BYTES))
+
+    def handler(module: ModuleType | None) -> Callable[[], Any]:
+        def run() -> Any:
+            native_rows._native = module
+            return handler_fn(event, lambda_context())
+
+        return run
+
+    runs: dict[str, Callable[[], Any]] = {
+        "blueprint": lambda: blueprint(event),
+        "without C": handler(None),
+        "with C": handler(native),
+    }
+    if runs["without C"]() != runs["with C"]():
+        raise SystemExit(f"{name}: the handler answers differently with the C")
+    times: dict[str, list[float]] = {run: [] for run in runs}
+    for _ in range(rounds):
+        for run_name, run in runs.items():
+            started = time.perf_counter()
+            run()
+            times[run_name].append((time.perf_counter() - started) / events * 1e6)
+    print(f"{name}: {len(event['records'])} records, {events} log events")
+    for run_name, values in times.items():
+        ratio = statistics.median(t / b for t, b in zip(values, times["blueprint"], strict=True))
+        print(f"  {run_name:10s} {statistics.median(values):6.2f} µs/event  x blueprint {ratio:.2f}")
+    gain = statistics.median(w / o for w, o in zip(times["with C"], times["without C"], strict=True))
+    print(f"  with / without C {gain:.2f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--rounds", type=int, default=15)
     rounds = parser.parse_args().rounds
-    config = TransformConfig()
-    records = [
-        record
-        for record in firehose_event(3 << 20).event["records"]
-        if (payloads := decode_record(record["data"], _MAX_BYTES))
-        and payloads[0].message_type == "DATA_MESSAGE"
-        and payloads[0].log_group.startswith("/vpc/")
-    ]
-    events = sum(len(p.log_events) for r in records for p in decode_record(r["data"], _MAX_BYTES))
-    with tempfile.TemporaryDirectory() as work:
-        native = build(Path(work))
-        check_unusual(native, config)
-        handed_back = 0
-
-        def shipped() -> list[str]:
-            out = []
-            for record in records:
-                data = b"".join(python_path(p, config) for p in decode_record(record["data"], _MAX_BYTES))
-                out.append(accel.b64encode(data))
-            return out
-
-        def native_path() -> list[str]:
-            nonlocal handed_back
-            out = []
-            for record in records:
-                parts = []
-                for payload in decode_record(record["data"], _MAX_BYTES):
-                    written = write(native, payload)
-                    if written is None:
-                        handed_back += 1
-                        written = python_path(payload, config)
-                    parts.append(written)
-                out.append(accel.b64encode(b"".join(parts)))
-            return out
-
-        if shipped() != native_path():
-            raise SystemExit("the C's rows differ from the Python path's")
-        print(f"VPC records: {len(records)}, log events: {events}, payloads handed back: {handed_back}")
-        event = {"records": records}
-        runs: dict[str, Callable[[], Any]] = {
-            "blueprint": lambda: blueprint(event),
-            "python": shipped,
-            "C": native_path,
-        }
-        times: dict[str, list[float]] = {name: [] for name in runs}
-        for _ in range(rounds):
-            for name, run in runs.items():
-                started = time.perf_counter()
-                run()
-                times[name].append((time.perf_counter() - started) / events * 1e6)
-    for name, values in times.items():
-        ratio = statistics.median(t / b for t, b in zip(values, times["blueprint"], strict=True))
-        print(f"{name:10s} {statistics.median(values):6.2f} µs/event  x blueprint {ratio:.2f}")
-    print(f"python {sys.version.split()[0]}, accelerators: {', '.join(accel.active()) or 'none'}")
+    saved = native_rows._native
+    with tempfile.TemporaryDirectory() as work, offline_handler() as (handler_fn, _):
+        native = saved or build(Path(work))
+        try:
+            for name, size, prefix in (
+                ("mixed 0.25 MB", 1 << 18, None),
+                ("mixed 1 MB", 1 << 20, None),
+                ("VPC records of 3 MB", 3 << 20, "/vpc/"),
+                ("Lambda records of 3 MB", 3 << 20, "/aws/lambda/"),
+            ):
+                measure(name, {"records": records_of(size, prefix)}, native, rounds, handler_fn)
+        finally:
+            native_rows._native = saved
+    build_name = "compiled build" if saved is not None else "source, the C built here"
+    print(f"python {sys.version.split()[0]} ({build_name}), accelerators: {', '.join(accel.active()) or 'none'}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,11 @@
-"""The C row writer (transform_lambda/_native_rows.c) writes exactly the bytes the Python path writes for
-a payload, or hands the payload back (None) for the Python path to decide: never different bytes. It
-is the compiled build's module when that build is loaded (``make compiled``), and otherwise built here
-for this Python with the host's compiler, warnings as errors."""
+"""The C row writers (transform_lambda/_native_rows.c) write exactly the bytes the Python path writes for
+the events they know to be usual, and hand every other event back for the Python path to write: a
+payload's NDJSON is never different with them. The C is the compiled build's module when that build is
+loaded (``make compiled``), and otherwise built here for this Python with the host's compiler,
+warnings as errors; this module's tests run with it in ``native_rows``."""
 
 from __future__ import annotations
 
-import base64
 import importlib.machinery
 import importlib.util
 import json
@@ -24,11 +24,16 @@ from hypothesis import strategies as st
 import transform_lambda
 from stream_processor.bench.offline import lambda_context
 from stream_processor.bench.workload import firehose_event
+from tests.functional.test_parser_golden import ALL_CASES, CASE_CONFIGS, record_data
 from transform_lambda import native_rows
 from transform_lambda.config import TransformConfig
 from transform_lambda.decode import decode_record
+from transform_lambda.detect import detect_source
 from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.handler import lambda_handler
+from transform_lambda.parse import Parser
+from transform_lambda.parse.lambda_log import parse_lambda
+from transform_lambda.parse.levels import _ALIASES
 from transform_lambda.parse.vpc_flow import parse_vpc_flow
 from transform_lambda.payload import DATA_MESSAGE, LogEvent, Payload
 from transform_lambda.transform import shape_events
@@ -76,50 +81,94 @@ def c_rows(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     return module
 
 
+# (source, parser, the C function writing its rows)
+Kind = tuple[str, Parser, str]
+VPC: Kind = ("vpc_flow", parse_vpc_flow, "vpc_flow_rows")
+LAMBDA: Kind = ("lambda", parse_lambda, "lambda_rows")
+RID = "8f5a3e4e-1b2c-4d5e-9f60-7a8b9c0d1e2f"
+TIME = "2024-06-01T12:00:00.123Z"
+REPORT = (
+    f"REPORT RequestId: {RID}\tDuration: 9.14 ms\tBilled Duration: 10 ms\tMemory Size: 128 MB\tMax Memory Used: 71 MB"
+)
+XRAY = "XRAY TraceId: 1-5759e988-bd862e3fe1be46a994272793\tSegmentId: 53995c3f42cd8ad8\tSampled: true\t"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def with_the_c(c_rows: ModuleType) -> Iterator[None]:
+    """``native_rows`` uses the C in this module's tests (a test may still take it away)."""
+    saved = native_rows._native
+    native_rows._native = c_rows
+    yield
+    native_rows._native = saved
+
+
 def payload_of(
     *events: LogEvent, owner: str = "123456789012", group: str = "/vpc/flow-logs", stream: str = "eni-1-all"
 ) -> Payload:
     return Payload(DATA_MESSAGE, owner, group, stream, ("to-firehose",), events)
 
 
-def python_path(payload: Payload, arrival: str = ARRIVAL) -> bytes:
-    """What the transform writes for the payload without the C."""
-    return encode_shaped_rows(shape_events(payload, "vpc_flow", parse_vpc_flow, arrival).rows)
+def lambda_payload(*messages: str) -> Payload:
+    events = (LogEvent(str(n), TS + n, message) for n, message in enumerate(messages))
+    return payload_of(*events, group="/aws/lambda/orders", stream="2025/11/23/[$LATEST]0123")
 
 
-def written(c_rows: ModuleType, payload: Payload, arrival: str = ARRIVAL) -> bytes | None:
-    result: bytes | None = c_rows.vpc_flow_rows(
-        payload.log_events, payload.owner, payload.log_group, payload.log_stream, "vpc_flow", arrival
+def python_path(payload: Payload, kind: Kind, arrival: str = ARRIVAL) -> tuple[bytes, int]:
+    """What the transform writes for the payload without the C, and its rows with a parse error."""
+    shaped = shape_events(payload, kind[0], kind[1], arrival)
+    return encode_shaped_rows(shaped.rows), shaped.parse_errors
+
+
+def handed_back(c_rows: ModuleType, payload: Payload, kind: Kind, arrival: str = ARRIVAL) -> list[LogEvent] | None:
+    """The events the C leaves to the Python path (None: the whole payload)."""
+    written = getattr(c_rows, kind[2])(
+        payload.log_events, payload.owner, payload.log_group, payload.log_stream, kind[0], arrival
     )
-    return result
+    if written is None:
+        return None
+    chunks, missing = written
+    assert len(chunks) == len(missing) + 1
+    assert all(chunk.startswith(b"\n") for chunk in chunks[1:])
+    assert all(isinstance(event, LogEvent) for event in missing)
+    return list(missing)
 
 
-def workload_payloads() -> Iterator[Payload]:
-    """The VPC payloads of the bench's workload (default format, every line usual)."""
+def check(c_rows: ModuleType, payload: Payload, kind: Kind, arrival: str = ARRIVAL) -> list[LogEvent]:
+    """Asserts the payload's NDJSON with the C is the Python path's; the events the C handed back."""
+    assert native_rows.payload_ndjson(payload, kind[0], kind[1], arrival) == python_path(payload, kind, arrival)
+    back = handed_back(c_rows, payload, kind, arrival)
+    assert back is not None
+    return back
+
+
+def workload_payloads(kind: Kind) -> Iterator[Payload]:
+    """The bench workload's payloads of one source."""
     for record in firehose_event(1 << 20).event["records"]:
         for payload in decode_record(record["data"], 1 << 26):
-            if payload.message_type == DATA_MESSAGE and payload.log_group.startswith("/vpc/"):
+            if payload.message_type == DATA_MESSAGE and detect_source(payload, TransformConfig())[1] is kind[1]:
                 yield payload
 
 
-def test_every_usual_payload_is_written_as_the_python_path_writes_it(c_rows: ModuleType) -> None:
-    payloads = list(workload_payloads())
+# ---- VPC Flow Logs
+
+
+def test_every_usual_vpc_payload_is_written_by_the_c(c_rows: ModuleType) -> None:
+    payloads = list(workload_payloads(VPC))
     assert len(payloads) > 20
     for payload in payloads:
-        expected = python_path(payload)
-        assert written(c_rows, payload) == expected
-        assert expected.count(b"\n") == len(payload.log_events)
+        assert check(c_rows, payload, VPC) == []
+        assert python_path(payload, VPC)[0].count(b"\n") == len(payload.log_events)
 
 
-def test_the_fixture_payload_is_handed_back_whole_and_its_usual_events_written(c_rows: ModuleType) -> None:
+def test_the_fixture_payloads_unusual_events_are_handed_back(c_rows: ModuleType) -> None:
     doc = json.loads((REPO / "fixtures" / "payloads" / "vpc_flow" / "default_v2.json").read_text(encoding="utf-8"))
     events = [LogEvent(e["id"], e["timestamp"], e["message"]) for e in doc["logEvents"]]
-    assert written(c_rows, payload_of(*events)) is None  # it holds a line of another shape, and NODATA rows
-    alone = [written(c_rows, payload_of(event)) for event in events]
-    assert [w for w in alone if w is not None] == [
-        python_path(payload_of(e)) for e, w in zip(events, alone, strict=True) if w is not None
-    ]
-    assert sum(w is not None for w in alone) >= len(events) - 2
+    back = check(c_rows, payload_of(*events), VPC)
+    assert 1 <= len(back) <= 2  # a line of another shape, and the header
+    assert all(handed_back(c_rows, payload_of(event), VPC) == [event] for event in back)
+    header = payload_of(LogEvent("0", TS, LINE), LogEvent("1", TS, "version account-id " + LINE[15:]))
+    assert native_rows.payload_ndjson(header, "vpc_flow", parse_vpc_flow, ARRIVAL) == python_path(header, VPC)
+    assert python_path(header, VPC)[1] == 1  # the header's row carries a parse error, counted
 
 
 @pytest.mark.parametrize(
@@ -134,9 +183,8 @@ def test_the_fixture_payload_is_handed_back_whole_and_its_usual_events_written(c
     ],
     ids=["default", "nodata", "all absent", "escapes and whitespace", "extremes", "padding"],
 )
-def test_lines_the_c_writes(c_rows: ModuleType, line: str) -> None:
-    payload = payload_of(LogEvent("1", TS, line), LogEvent("2", TS + 1000, line))
-    assert written(c_rows, payload) == python_path(payload)
+def test_vpc_lines_the_c_writes(c_rows: ModuleType, line: str) -> None:
+    assert check(c_rows, payload_of(LogEvent("1", TS, line), LogEvent("2", TS + 1000, line)), VPC) == []
 
 
 @pytest.mark.parametrize(
@@ -149,10 +197,12 @@ def test_lines_the_c_writes(c_rows: ModuleType, line: str) -> None:
         (LogEvent("1", TS, LINE.replace("443", "65536")), "a port out of range"),
         (LogEvent("1", TS, LINE.replace("ACCEPT", "DENY")), "an unknown action"),
         (LogEvent("1", TS, LINE.replace("eni-1", "éni-1")), "a non-ASCII message"),
+        (LogEvent("1", TS, LINE.replace("eni-1", "eni-\ud800")), "a lone surrogate in the message"),
         (LogEvent("1", TS, LINE.replace(" 6 ", " 256 ")), "a protocol out of range"),
         (LogEvent("1", TS, LINE.replace(" 10 ", " 9223372036854775808 ")), "packets past bigint"),
         (LogEvent("1", TS, LINE.replace("1700000060", "253402300800")), "a flow end past year 9999"),
         (LogEvent("", TS, LINE), "no event id"),
+        (LogEvent("\udc00", TS, LINE), "a lone surrogate in the event id"),
         (LogEvent("1", None, LINE), "no timestamp"),
         (LogEvent("1", 253_402_300_800_000, LINE), "a timestamp past year 9999"),
         (LogEvent("1", -1, LINE), "a timestamp before 1970"),
@@ -161,18 +211,23 @@ def test_lines_the_c_writes(c_rows: ModuleType, line: str) -> None:
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )
-def test_anything_unusual_hands_the_payload_back(c_rows: ModuleType, event: LogEvent, why: str) -> None:
-    payload = payload_of(LogEvent("0", TS, LINE), event)
-    assert written(c_rows, payload) is None, why
-    assert written(c_rows, payload_of(LogEvent("0", TS, LINE))) is not None
+def test_an_unusual_vpc_event_is_handed_back_and_the_others_written(
+    c_rows: ModuleType, event: LogEvent, why: str
+) -> None:
+    usual = LogEvent("0", TS, LINE)
+    assert check(c_rows, payload_of(usual, event, usual), VPC) == [event], why
+    assert check(c_rows, payload_of(event, event), VPC) == [event, event], why
 
 
 def test_the_envelope_is_escaped_and_a_lone_surrogate_hands_the_payload_back(c_rows: ModuleType) -> None:
     payload = payload_of(LogEvent("é\u2028", TS, LINE), group='/vpc/"flöw"\\\n\U0001f600', stream="\x00")
-    assert written(c_rows, payload) == python_path(payload)
-    assert written(c_rows, payload, arrival="2025\u00e9") == python_path(payload, "2025\u00e9")
-    assert written(c_rows, payload_of(LogEvent("1", TS, LINE), stream="eni-\ud800")) is None
-    assert written(c_rows, payload_of()) == b"" == python_path(payload_of())
+    assert check(c_rows, payload, VPC) == []
+    assert check(c_rows, payload, VPC, arrival="2025\u00e9") == []
+    broken = payload_of(LogEvent("1", TS, LINE), stream="eni-\ud800")
+    assert handed_back(c_rows, broken, VPC) is None
+    assert native_rows.payload_ndjson(broken, "vpc_flow", parse_vpc_flow, ARRIVAL) is None
+    assert check(c_rows, payload_of(), VPC) == []
+    assert native_rows.payload_ndjson(payload_of(), "vpc_flow", parse_vpc_flow, ARRIVAL) == (b"", 0)
 
 
 _TOKENS = st.sampled_from(
@@ -199,13 +254,15 @@ def vpc_lines(draw: st.DrawFn) -> str:
     ids=st.lists(st.sampled_from(["1", "", "ü", "a" * 56]), min_size=4, max_size=4),
     stream=st.text(max_size=8),
 )
-def test_random_lines_are_written_as_python_writes_them_or_handed_back(
+def test_random_vpc_lines_are_written_as_python_writes_them(
     c_rows: ModuleType, lines: list[str], timestamps: list[int | None], ids: list[str], stream: str
 ) -> None:
     payload = payload_of(*(LogEvent(i, t, m) for i, t, m in zip(ids, timestamps, lines, strict=False)), stream=stream)
-    result = written(c_rows, payload)
-    if result is not None:
-        assert result == python_path(payload)
+    if handed_back(c_rows, payload, VPC) is not None:
+        check(c_rows, payload, VPC)
+    else:  # only a lone surrogate in the envelope hands the whole payload back
+        assert not stream.isprintable() or any("\ud800" <= c <= "\udfff" for c in stream)
+        assert native_rows.payload_ndjson(payload, "vpc_flow", parse_vpc_flow, ARRIVAL) is None
 
 
 _USUAL = [
@@ -229,26 +286,220 @@ _USUAL = [
     timestamps=st.lists(st.integers(0, 253_402_300_799_999), min_size=5, max_size=5),
     space=_SPACES.filter(lambda c: c.isascii()),
 )
-def test_random_usual_lines_are_written_as_python_writes_them(
+def test_random_usual_vpc_lines_are_all_written_by_the_c(
     c_rows: ModuleType, fields: list[tuple[str, ...]], timestamps: list[int], space: str
 ) -> None:
     events = (LogEvent(str(n), t, space.join(f)) for n, (t, f) in enumerate(zip(timestamps, fields, strict=False)))
-    payload = payload_of(*events)
-    assert written(c_rows, payload) == python_path(payload)
+    assert check(c_rows, payload_of(*events), VPC) == []
+
+
+# ---- Lambda function logs
+
+
+def test_the_workloads_lambda_payloads_leave_only_json_and_init_lines_to_python(c_rows: ModuleType) -> None:
+    payloads = list(workload_payloads(LAMBDA))
+    assert len(payloads) > 20
+    written = 0
+    for payload in payloads:
+        back = check(c_rows, payload, LAMBDA)
+        assert all(event.message.startswith(("{", "INIT_START ")) for event in back)
+        written += len(payload.log_events) - len(back)
+    assert written > 1000
+
+
+def test_every_fixture_and_conformance_payload_comes_out_as_the_python_path_writes_it(c_rows: ModuleType) -> None:
+    seen: set[str] = set()
+    for case in ALL_CASES:
+        config = CASE_CONFIGS.get(case, TransformConfig())
+        for payload in decode_record(record_data(case), 1 << 26):
+            if payload.message_type != DATA_MESSAGE:
+                continue
+            parser = detect_source(payload, config)[1]
+            for kind in (VPC, LAMBDA):
+                if parser is kind[1]:
+                    back = check(c_rows, payload, kind)
+                    if len(back) < len(payload.log_events):
+                        seen.add(kind[0])
+    assert seen == {"vpc_flow", "lambda"}
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        f"START RequestId: {RID} Version: $LATEST\n",
+        f"START RequestId: {RID}",
+        "START RequestId:  Version: 7",
+        f'START RequestId: {RID} Version: é\t"x"\\ Version: 2',
+        f"START RequestId: {RID} Version: 3\n{XRAY}\n",
+        f"START RequestId: {RID}\nnot an XRAY line\n\nXRAY TraceId: a\tSegmentId: b\tSampled: false",
+        f"END RequestId: {RID}\n",
+        f"END RequestId: {'a' * 64}",
+        f"END RequestId: {RID}\n{XRAY}",
+        f"END RequestId: {RID}\nXRAY TraceId: {'t' * 64}\tSegmentId: {'s' * 64}\tSampled: false",
+        REPORT + "\t\n",
+        REPORT,
+        REPORT + "\tInit Duration: 180.83 ms\t",
+        REPORT + "\tInit Duration: 1 ms",
+        f"{REPORT}\t\n{XRAY}\n",
+        REPORT.replace("9.14", "007.50").replace("10 ms", "0010 ms"),
+        REPORT.replace("9.14", "0.000000000000001").replace("10 ms", "999999999999999999 ms"),
+        REPORT.replace("9.14", "999999999999999.999999999999999").replace("128 MB", "999999999 MB"),
+        REPORT.replace("9.14", "1.000000000000000"),
+        REPORT.replace(RID, "r" * 64),
+        REPORT.replace("128 MB", "999999999 MB").replace("71 MB", "000000071 MB"),
+        f'[INFO]\t{TIME}\t{RID}\tHello é\t"tabs"\\\n',
+        f"[warning]\t{TIME}\tnot-a-request-id\tmsg",
+        f"[ Error\x1f]\t{TIME}\t{RID}\t",
+        f"[NOPE]\t{TIME}\t{RID}\tno level",
+        f"[]\t{TIME}\tx\ty",
+        f"[CRITICAL]\t2024-06-01T12:00:00Z\t{RID.upper()}\t\U0001f600\x00",
+    ],
+)
+def test_lambda_lines_the_c_writes(c_rows: ModuleType, message: str) -> None:
+    assert check(c_rows, lambda_payload(message, message), LAMBDA) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        '{"level":"INFO","message":"x"}',
+        "INIT_START Runtime Version: python:3.12.v38\tRuntime Version ARN: arn",
+        f"{TIME}\t{RID}\tINFO\tthe Node runtime's line",
+        "Processing 3 records",
+        "LAMBDA_WARNING: Unhandled exception",
+        "STARTED the job",
+        "[ERROR] Runtime.ImportModuleError: Unable to import module",
+        f"[INFO]\t{TIME}\ttwo tabs only",
+        f"[INFO]\tnot a time at all here\t{RID}\tmsg",
+        f"[\u0131nfo]\t{TIME}\t{RID}\ta level upper-cased outside ASCII",
+        f"[INFO]\t{TIME}\t{RID[:-1]}é\ta request id outside ASCII",
+        f"[INFO\t{TIME}\t{RID}\tno closing bracket",
+        f"[INFO]\t{TIME}\t{RID}\ta lone surrogate \ud800",
+        f"END RequestId: {'a' * 65}",
+        f"END RequestId: {RID} extra",
+        "END RequestId: ",
+        f"START RequestId: {RID}\n{XRAY}\n{XRAY}",
+        f"START RequestId: {RID}\nXRAY TraceId: a\tSegmentId: b\tSampled: maybe",
+        f"START RequestId: {RID}\nXRAY TraceId: a\tSegmentId: b\tSampled: truex",
+        f"END RequestId: {RID}\nXRAY TraceId: {'t' * 65}\tSegmentId: b\tSampled: true",
+        f"END RequestId: {RID}\nXRAY TraceId: a\tSegmentId: {'s' * 65}\tSampled: true",
+        f"[INFO]\t2024-06-01T12:00:0Z\t{RID}\ta time of 19 characters",
+        f"END RequestId: {RID}\nXRAY TraceId: a\tSegmentId: b-c\tSampled: true",
+        REPORT.replace("9.14", "1" * 16),
+        REPORT.replace("9.14", "1.").replace("71 MB", "71 MB\t"),
+        REPORT.replace("10 ms", "10 ms "),
+        REPORT.replace("128 MB", "1234567890 MB"),
+        REPORT.replace(RID, "r" * 65),
+        REPORT.replace("71 MB", "1234567890 MB"),
+        REPORT.replace("10 ms", "1234567890123456789 ms"),
+        REPORT + "\tInit Duration: x ms",
+        REPORT + "\tStatus: timeout",
+        REPORT + "\t\t",
+        "",
+    ],
+)
+def test_an_unusual_lambda_line_is_handed_back(c_rows: ModuleType, message: str) -> None:
+    payload = lambda_payload(f"START RequestId: {RID}", message, f"END RequestId: {RID}")
+    assert check(c_rows, payload, LAMBDA) == [payload.log_events[1]]
+
+
+_PIECES = st.sampled_from(
+    ["START RequestId: ", "END RequestId: ", "REPORT RequestId: ", "XRAY TraceId: ", "\tSegmentId: ", "\tSampled: ",
+     "true", "false", " Version: ", "$LATEST", "\tDuration: ", "\tBilled Duration: ", "\tMemory Size: ",
+     "\tMax Memory Used: ", "\tInit Duration: ", " ms", " MB", "\t", "\n", "\r", " ", "\x1c", "[", "]", "INFO",
+     "warning", "\u0131nfo", TIME, RID, "9.14", "10", ".", "0.000000000000001", "1" * 16, "é", '"', "\\", "-", "abc",
+     "\U0001f600", "{", "}", "\ud800"]
+)  # fmt: skip
+
+
+@BOUNDED
+@given(messages=st.lists(st.lists(_PIECES, max_size=14).map("".join), min_size=1, max_size=5))
+def test_random_lambda_lines_are_written_as_python_writes_them(c_rows: ModuleType, messages: list[str]) -> None:
+    check(c_rows, lambda_payload(*messages), LAMBDA)
+
+
+@BOUNDED
+@given(
+    numbers=st.lists(st.from_regex(r"[0-9]{1,16}(\.[0-9]{0,16})?", fullmatch=True), min_size=5, max_size=5),
+    tail=st.sampled_from(["", "\t", "\t\t", " "]),
+    init=st.booleans(),
+)
+def test_random_report_lines_are_written_as_python_writes_them(
+    c_rows: ModuleType, numbers: list[str], tail: str, init: bool
+) -> None:
+    duration, billed, memory, used, init_ms = numbers
+    message = (
+        f"REPORT RequestId: {RID}\tDuration: {duration} ms\tBilled Duration: {billed} ms\tMemory Size: {memory} MB"
+        f"\tMax Memory Used: {used} MB" + (f"\tInit Duration: {init_ms} ms" if init else "") + tail
+    )
+    back = check(c_rows, lambda_payload(message), LAMBDA)
+    usual = all(n.isdigit() and len(n) <= 9 for n in (memory, used)) and billed.isdigit() and len(billed) <= 18
+    if usual and tail in ("", "\t") and not back:
+        assert b'"duration_ms":' in native_rows.payload_ndjson(lambda_payload(message), *LAMBDA[:2], ARRIVAL)[0]  # type: ignore[index]
+
+
+_LEVEL_WORDS = [*sorted(_ALIASES), "NOPE", "INFOS", "WARNINGS", "", "10"]
+
+
+@pytest.mark.parametrize("word", _LEVEL_WORDS)
+def test_every_level_spelling_is_read_as_python_reads_it(c_rows: ModuleType, word: str) -> None:
+    spellings = (word, word.lower(), word.title(), f" {word.lower()}\t", f"\x1c{word}\x0b")
+    payload = lambda_payload(*(f"[{spelling}]\t{TIME}\t{RID}\tmsg" for spelling in spellings))
+    # A tab inside the brackets makes a line of another shape: the Python path reads it as plain text.
+    split = [event for event, spelling in zip(payload.log_events, spellings, strict=True) if "\t" in spelling]
+    assert check(c_rows, payload, LAMBDA) == split
+
+
+@BOUNDED
+@given(
+    level=st.sampled_from(_LEVEL_WORDS).map(str.lower) | st.text(max_size=6),
+    time=st.from_regex(r"[0-9]{3,5}-[0-9]{2}-[0-9]{2}T[0-9:.]{0,14}Z?", fullmatch=True) | st.just(TIME),
+    request=st.from_regex(r"[0-9a-f-]{34,38}", fullmatch=True) | st.just(RID),
+    text=st.text(max_size=8),
+)
+def test_random_python_runtime_lines_are_written_as_python_writes_them(
+    c_rows: ModuleType, level: str, time: str, request: str, text: str
+) -> None:
+    check(c_rows, lambda_payload(f"[{level}]\t{time}\t{request}\t{text}"), LAMBDA)
+
+
+@BOUNDED
+@given(
+    trace=st.from_regex(r"[0-9a-z-]{0,66}", fullmatch=True),
+    segment=st.from_regex(r"[0-9a-z-]{0,66}", fullmatch=True),
+    sampled=st.sampled_from(["true", "false", "truex", "tru", "", "True"]),
+    tail=st.sampled_from(["", "\t", "\t\t", " ", "\tx"]),
+    first=st.sampled_from([f"START RequestId: {RID} Version: 1", f"END RequestId: {RID}", REPORT + "\t"]),
+)
+def test_random_xray_lines_are_written_as_python_writes_them(
+    c_rows: ModuleType, trace: str, segment: str, sampled: str, tail: str, first: str
+) -> None:
+    xray = f"XRAY TraceId: {trace}\tSegmentId: {segment}\tSampled: {sampled}{tail}"
+    check(c_rows, lambda_payload(f"{first}\n{xray}", f"{first}\n\n{xray}\n"), LAMBDA)
+
+
+# ---- The handler
 
 
 class _Counting:
-    """The C module, counting its calls and what it handed back."""
+    """The C module, counting its calls and the events it handed back."""
 
     def __init__(self, module: ModuleType) -> None:
         self.module = module
-        self.calls = self.handed_back = 0
+        self.calls: dict[str, int] = {}
+        self.events = self.handed_back = 0
 
-    def vpc_flow_rows(self, *args: Any) -> bytes | None:
-        self.calls += 1
-        result: bytes | None = self.module.vpc_flow_rows(*args)
-        self.handed_back += result is None
-        return result
+    def __getattr__(self, name: str) -> Any:
+        function = getattr(self.module, name)
+
+        def counted(*args: Any) -> Any:
+            self.calls[name] = self.calls.get(name, 0) + 1
+            result = function(*args)
+            self.events += len(args[0])
+            self.handed_back += len(args[0]) if result is None else len(result[1])
+            return result
+
+        return counted
 
 
 def test_the_handler_answers_with_the_same_bytes_with_the_c_and_without(
@@ -261,30 +512,23 @@ def test_the_handler_answers_with_the_same_bytes_with_the_c_and_without(
     monkeypatch.setattr(native_rows, "_native", counting)
     with_c = lambda_handler(event, lambda_context())
     assert with_c == without
-    assert counting.calls > 20 and counting.handed_back < counting.calls
-    vpc_rows = [
-        line
-        for record in with_c["records"]
-        if record["result"] == "Ok" and record["metadata"]["partitionKeys"]["src"] == "vpc_flow"
-        for line in base64.b64decode(record["data"]).splitlines()
-    ]
-    assert len(vpc_rows) > 100
+    assert counting.calls["vpc_flow_rows"] > 20 and counting.calls["lambda_rows"] > 20
+    assert 0 < counting.handed_back < counting.events / 3
 
 
 def test_without_the_c_every_payload_goes_the_python_way(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(native_rows, "_native", None)
-    payload = payload_of(LogEvent("1", TS, LINE))
     assert not native_rows.available()
-    assert native_rows.payload_ndjson(payload, "vpc_flow", parse_vpc_flow, ARRIVAL) is None
+    assert native_rows.payload_ndjson(payload_of(LogEvent("1", TS, LINE)), "vpc_flow", parse_vpc_flow, ARRIVAL) is None
+    assert native_rows.payload_ndjson(lambda_payload(REPORT), "lambda", parse_lambda, ARRIVAL) is None
 
 
-def test_only_the_default_format_and_rows_with_an_arrival_time_go_to_the_c(
-    c_rows: ModuleType, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(native_rows, "_native", c_rows)
+def test_only_the_default_vpc_format_and_rows_with_an_arrival_time_go_to_the_c() -> None:
     payload = payload_of(LogEvent("1", TS, LINE))
     config = TransformConfig(vpc_flow_formats=(("/vpc/*", ("version", "account-id", "interface-id")),))
-    custom = transform_lambda.detect.detect_source(payload, config)[1]
-    assert native_rows.payload_ndjson(payload, "vpc_flow", parse_vpc_flow, ARRIVAL) == python_path(payload)
+    custom = detect_source(payload, config)[1]
+    assert native_rows.available()
+    assert native_rows.payload_ndjson(payload, "vpc_flow", parse_vpc_flow, ARRIVAL) == python_path(payload, VPC)
     assert native_rows.payload_ndjson(payload, "vpc_flow", custom, ARRIVAL) is None
     assert native_rows.payload_ndjson(payload, "vpc_flow", parse_vpc_flow, None) is None
+    assert native_rows.payload_ndjson(lambda_payload(REPORT), "lambda", parse_lambda, None) is None
