@@ -9,14 +9,19 @@
  * included, and `make compiled` runs the transform's tests on it (x86_64 and arm64).
  * scripts/build-native.sh compiles it.
  *
- * Both writers take (log_events, owner, log_group, log_stream, source, arrival_time) and return
+ * The writers take (log_events, owner, log_group, log_stream, source, arrival_time) and return
  * (chunks, missing), see payload_rows. Usual, for every source: an event with a non-empty id, a
  * timestamp in 0..MAX_EPOCH_MS, no extracted fields, a message without lone surrogates, and:
  *   vpc_flow_rows: the default VPC Flow Logs format (parse/vpc_flow.py, DEFAULT_FIELDS), an ASCII
  *     message of 14 fields (Python's str.split()) that parses cleanly; "-" is an absent value.
  *   lambda_rows: Lambda function logs (parse/lambda_log.py): the START, END and REPORT lines in the
  *     spellings every runtime writes (lambda_platform's patterns), an XRAY line after them, and the
- *     Python runtime's "[LEVEL]\t<time>\t<request id>\t<message>" lines.
+ *     Python runtime's "[LEVEL]\t<time>\t<request id>\t<message>" lines, and JSON application lines
+ *     (Powertools) as json_rows reads them.
+ *   apigateway_rows: API Gateway's JSON access log lines (parse/apigateway.py), as flat objects.
+ *   json_rows: JSON log lines (parse/json_log.py) that are flat objects: members that are strings,
+ *     integers of at most 18 digits, true, false or null, no key twice (read_flat_object); nested
+ *     values, floats and anything json.loads would refuse are left to the Python path.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -134,6 +139,25 @@ static int put_u64(Out *o, uint64_t v) {
     return put(o, digits + k, (Py_ssize_t)sizeof digits - k);
 }
 
+/* A decimal of at most 31 characters as Python's float(text) reads it and json
+ * writes it (repr): 0 or -1. */
+static int put_float_text(Out *o, const char *p, Py_ssize_t n) {
+    char digits[32];
+    if (n >= (Py_ssize_t)sizeof digits) {
+        PyErr_SetString(PyExc_SystemError, "put_float_text: a decimal too long");
+        return -1;
+    }
+    memcpy(digits, p, (size_t)n);
+    digits[n] = '\0';
+    double value = PyOS_string_to_double(digits, NULL, NULL);
+    if (value == -1.0 && PyErr_Occurred()) return -1;
+    char *spelled = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (spelled == NULL) return -1;
+    int status = put(o, spelled, (Py_ssize_t)strlen(spelled));
+    PyMem_Free(spelled);
+    return status;
+}
+
 static void two_digits(char *w, int v) {
     w[0] = (char)('0' + v / 10);
     w[1] = (char)('0' + v % 10);
@@ -237,7 +261,8 @@ typedef struct {
 
 /* A source's parsed columns for one message, each written as `,"key":value` in the order its Python
  * parser puts them in its dict: 0 written, -1 error set, 1 not usual (the Python path writes the row). */
-typedef int (*ColumnWriter)(Out *o, const Message *m);
+typedef struct Document Document;
+typedef int (*ColumnWriter)(Out *o, const Message *m, Document *doc);
 
 /* ---- VPC Flow Logs, default format (parse/vpc_flow.py) ---- */
 
@@ -255,7 +280,8 @@ static const uint64_t VPC_HIGH[VPC_FIELDS] = {0, 0, 0, 0, 0, 65535, 65535, 255, 
 
 /* Usual: an ASCII message of 14 fields (Python's str.split(), which splits on more than ASCII
  * whitespace outside ASCII) that parses cleanly; "-" is an absent value as in Python. */
-static int vpc_columns(Out *o, const Message *m) {
+static int vpc_columns(Out *o, const Message *m, Document *doc) {
+    (void)doc;
     if (!m->ascii) return 1;
     const char *text = m->text;
     Py_ssize_t len = m->len;
@@ -318,6 +344,436 @@ static int vpc_columns(Out *o, const Message *m) {
     return 0;
 }
 
+/* ---- Levels (parse/levels.py) ---- */
+
+/* levels._ALIASES: a level's spellings, upper case, and the level each means. */
+static const char *const LEVEL_ALIASES[][2] = {
+    {"TRACE", "TRACE"},  {"FINEST", "TRACE"}, {"FINER", "TRACE"},      {"DEBUG", "DEBUG"},
+    {"DBG", "DEBUG"},    {"FINE", "DEBUG"},   {"INFO", "INFO"},        {"INF", "INFO"},
+    {"INFORMATION", "INFO"}, {"INFORMATIONAL", "INFO"}, {"NOTICE", "INFO"}, {"WARN", "WARN"},
+    {"WARNING", "WARN"}, {"WRN", "WARN"},     {"ERROR", "ERROR"},      {"ERR", "ERROR"},
+    {"SEVERE", "ERROR"}, {"FATAL", "FATAL"},  {"CRITICAL", "FATAL"},   {"CRIT", "FATAL"},
+    {"PANIC", "FATAL"},  {"DPANIC", "FATAL"}, {"EMERG", "FATAL"},      {"EMERGENCY", "FATAL"},
+    {"ALERT", "FATAL"},
+};
+
+/* levels.normalize_level on ASCII text (strip, upper, look up), or NULL. */
+static const char *level_of(const char *p, Py_ssize_t n) {
+    while (n > 0 && is_space((unsigned char)p[0])) p++, n--;
+    while (n > 0 && is_space((unsigned char)p[n - 1])) n--;
+    char upper[16];
+    if (n == 0 || n >= (Py_ssize_t)sizeof upper) return NULL;
+    for (Py_ssize_t i = 0; i < n; i++) upper[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
+    for (size_t a = 0; a < sizeof LEVEL_ALIASES / sizeof LEVEL_ALIASES[0]; a++)
+        if (token_is(upper, n, LEVEL_ALIASES[a][0])) return LEVEL_ALIASES[a][1];
+    return NULL;
+}
+
+/* ---- JSON lines: a strict reader of flat objects (json.loads' reading of them, or not usual) ---- */
+
+#define JSON_MEMBERS 48
+#define JSON_INT_DIGITS 18
+
+enum { JSON_STR, JSON_INT, JSON_TRUE, JSON_FALSE, JSON_NULL };
+
+/* One member of an object; strings are decoded into the document's scratch buffer. */
+typedef struct {
+    Py_ssize_t key, key_len; /* in scratch */
+    int kind;
+    Py_ssize_t value, value_len; /* a string: in scratch; an int: its text in the message */
+    int64_t number;
+} Member;
+
+/* A JSON line's members; one per payload, its scratch buffer reused from line to line. */
+struct Document {
+    Member member[JSON_MEMBERS];
+    int count;
+    Out scratch;
+};
+
+static int is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+static int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+}
+
+static int read_hex4(const char *p, Py_ssize_t n, Py_ssize_t i, unsigned *value) {
+    if (n - i < 4) return 0;
+    unsigned v = 0;
+    for (int k = 0; k < 4; k++) {
+        int h = hex_value(p[i + k]);
+        if (h < 0) return 0;
+        v = v * 16 + (unsigned)h;
+    }
+    *value = v;
+    return 1;
+}
+
+/* A JSON string at p[*i] (its opening quote) decoded as UTF-8 into the scratch buffer: 0 and *i
+ * past the closing quote, -1 error set, 1 not usual (invalid for json.loads, or a lone surrogate,
+ * which json.loads keeps and the row's encoding then replaces). */
+static int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, Py_ssize_t *start,
+                            Py_ssize_t *len) {
+    Py_ssize_t at = *i + 1;
+    *start = scratch->len;
+    for (;;) {
+        Py_ssize_t run = at;
+        while (run < n && p[run] != '"' && p[run] != '\\' && (unsigned char)p[run] >= 0x20) run++;
+        if (put(scratch, p + at, run - at) < 0) return -1;
+        if (run == n || (unsigned char)p[run] < 0x20) return 1; /* unterminated, or a raw control character */
+        at = run + 1;
+        if (p[run] == '"') break;
+        if (at == n) return 1;
+        char c = p[at++], decoded;
+        switch (c) {
+        case '"': decoded = '"'; break;
+        case '\\': decoded = '\\'; break;
+        case '/': decoded = '/'; break;
+        case 'b': decoded = '\b'; break;
+        case 'f': decoded = '\f'; break;
+        case 'n': decoded = '\n'; break;
+        case 'r': decoded = '\r'; break;
+        case 't': decoded = '\t'; break;
+        case 'u': {
+            unsigned code, low;
+            if (!read_hex4(p, n, at, &code)) return 1;
+            at += 4;
+            if (code >= 0xDC00 && code <= 0xDFFF) return 1;
+            if (code >= 0xD800 && code <= 0xDBFF) {
+                if (n - at < 6 || p[at] != '\\' || p[at + 1] != 'u' || !read_hex4(p, n, at + 2, &low) || low < 0xDC00 ||
+                    low > 0xDFFF)
+                    return 1;
+                at += 6;
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+            }
+            char utf8[4];
+            Py_ssize_t k;
+            if (code < 0x80) {
+                utf8[0] = (char)code, k = 1;
+            } else if (code < 0x800) {
+                utf8[0] = (char)(0xC0 | code >> 6), utf8[1] = (char)(0x80 | (code & 0x3F)), k = 2;
+            } else if (code < 0x10000) {
+                utf8[0] = (char)(0xE0 | code >> 12), utf8[1] = (char)(0x80 | (code >> 6 & 0x3F));
+                utf8[2] = (char)(0x80 | (code & 0x3F)), k = 3;
+            } else {
+                utf8[0] = (char)(0xF0 | code >> 18), utf8[1] = (char)(0x80 | (code >> 12 & 0x3F));
+                utf8[2] = (char)(0x80 | (code >> 6 & 0x3F)), utf8[3] = (char)(0x80 | (code & 0x3F)), k = 4;
+            }
+            if (put(scratch, utf8, k) < 0) return -1;
+            continue;
+        }
+        default:
+            return 1;
+        }
+        if (put(scratch, &decoded, 1) < 0) return -1;
+    }
+    *len = scratch->len - *start;
+    *i = at;
+    return 0;
+}
+
+/* A message that is one JSON object of at most JSON_MEMBERS members, each a string, an integer of
+ * at most JSON_INT_DIGITS digits, true, false or null, no key twice: 0 and doc filled, -1 error
+ * set, 1 not usual (anything else, valid JSON or not: the Python path decides). */
+static int read_flat_object(const Message *m, Document *doc) {
+    const char *p = m->text;
+    Py_ssize_t n = m->len, i = 1;
+    doc->count = 0;
+    doc->scratch.len = 0;
+    if (n == 0 || p[0] != '{') return 1;
+    while (i < n && is_json_space(p[i])) i++;
+    if (i < n && p[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            if (doc->count == JSON_MEMBERS || i == n || p[i] != '"') return 1;
+            Member *member = &doc->member[doc->count];
+            int status = read_json_string(p, n, &i, &doc->scratch, &member->key, &member->key_len);
+            if (status != 0) return status;
+            for (int k = 0; k < doc->count; k++) /* a key twice: json.loads keeps the last value */
+                if (doc->member[k].key_len == member->key_len &&
+                    memcmp(doc->scratch.buf + doc->member[k].key, doc->scratch.buf + member->key, (size_t)member->key_len) == 0)
+                    return 1;
+            while (i < n && is_json_space(p[i])) i++;
+            if (i == n || p[i] != ':') return 1;
+            i++;
+            while (i < n && is_json_space(p[i])) i++;
+            if (i == n) return 1;
+            if (p[i] == '"') {
+                member->kind = JSON_STR;
+                if ((status = read_json_string(p, n, &i, &doc->scratch, &member->value, &member->value_len)) != 0)
+                    return status;
+            } else if (p[i] == '-' || (p[i] >= '0' && p[i] <= '9')) {
+                Py_ssize_t start = i, digits;
+                if (p[i] == '-') i++;
+                digits = digit_run(p + i, n - i);
+                if (digits < 1 || digits > JSON_INT_DIGITS || (digits > 1 && p[i] == '0')) return 1;
+                int64_t value = 0;
+                for (Py_ssize_t k = 0; k < digits; k++) value = value * 10 + (p[i + k] - '0');
+                i += digits; /* a float's '.' or exponent then stops the object below: not usual */
+                member->kind = JSON_INT;
+                member->number = p[start] == '-' ? -value : value;
+                member->value = start;
+                member->value_len = i - start;
+            } else if (starts_with(p + i, n - i, "true")) {
+                member->kind = JSON_TRUE, i += 4;
+            } else if (starts_with(p + i, n - i, "false")) {
+                member->kind = JSON_FALSE, i += 5;
+            } else if (starts_with(p + i, n - i, "null")) {
+                member->kind = JSON_NULL, i += 4;
+            } else {
+                return 1; /* an object, an array, NaN, Infinity or not JSON */
+            }
+            doc->count++;
+            while (i < n && is_json_space(p[i])) i++;
+            if (i == n) return 1;
+            if (p[i] == '}') {
+                i++;
+                break;
+            }
+            if (p[i] != ',') return 1;
+            i++;
+            while (i < n && is_json_space(p[i])) i++;
+        }
+    }
+    while (i < n && is_json_space(p[i])) i++;
+    return i == n ? 0 : 1;
+}
+
+static const char *key_of(const Document *doc, const Member *member) { return doc->scratch.buf + member->key; }
+static const char *text_of(const Document *doc, const Member *member) { return doc->scratch.buf + member->value; }
+
+static int key_is(const Document *doc, const Member *member, const char *word) {
+    return token_is(key_of(doc, member), member->key_len, word);
+}
+
+/* Which of the words the key is: its index, or -1. */
+static int key_index(const Document *doc, const Member *member, const char *const *words, int count) {
+    for (int w = 0; w < count; w++)
+        if (key_is(doc, member, words[w])) return w;
+    return -1;
+}
+
+/* The member's value as json_log.to_field_string renders it (strings as they are): 0 or -1. */
+static int put_field_value(Out *o, const Document *doc, const Member *member, const Message *m) {
+    switch (member->kind) {
+    case JSON_STR: return put_json_text(o, text_of(doc, member), member->value_len);
+    case JSON_TRUE: return PUT_LITERAL(o, "\"true\"");
+    case JSON_FALSE: return PUT_LITERAL(o, "\"false\"");
+    default: { /* an int: str(int), which spells -0 as 0 */
+        const char *text = m->text + member->value;
+        Py_ssize_t len = member->value_len;
+        if (member->number == 0) text = "0", len = 1;
+        return PUT_LITERAL(o, "\"") < 0 || put(o, text, len) < 0 || PUT_LITERAL(o, "\"") < 0 ? -1 : 0;
+    }
+    }
+}
+
+/* `,"fields":{...}` of the listed members (none: nothing), keys as they are. */
+static int put_fields(Out *o, const Document *doc, const int *listed, int count, const Message *m) {
+    if (count == 0) return 0;
+    if (PUT_LITERAL(o, ",\"fields\":{") < 0) return -1;
+    for (int f = 0; f < count; f++) {
+        const Member *member = &doc->member[listed[f]];
+        if ((f > 0 && PUT_LITERAL(o, ",") < 0) || put_json_text(o, key_of(doc, member), member->key_len) < 0 ||
+            PUT_LITERAL(o, ":") < 0 || put_field_value(o, doc, member, m) < 0)
+            return -1;
+    }
+    return PUT_LITERAL(o, "}");
+}
+
+/* json_log._KEY_COLUMNS: the keys of level, request_id and trace_id. */
+static const char *const LEVEL_KEYS[] = {"level", "severity", "lvl", "loglevel", "log_level", "levelname", "log.level"};
+static const char *const REQUEST_KEYS[] = {"request_id", "requestId", "requestID", "reqId", "req_id",
+                                           "aws_request_id", "awsRequestId", "function_request_id"};
+static const char *const TRACE_KEYS[] = {"trace_id", "traceId", "traceID", "xray_trace_id", "xrayTraceId", "trace.id",
+                                         "dd.trace_id"};
+#define COUNT(words) ((int)(sizeof(words) / sizeof((words)[0])))
+
+/* levels._NUMERIC: pino and bunyan level numbers. */
+static const char *numeric_level(int64_t value) {
+    switch (value) {
+    case 10: return "TRACE";
+    case 20: return "DEBUG";
+    case 30: return "INFO";
+    case 40: return "WARN";
+    case 50: return "ERROR";
+    case 60: return "FATAL";
+    default: return NULL;
+    }
+}
+
+/* json_log.columns_from_json on a flat document: level, request_id and trace_id from the first of
+ * their keys with a usable value, everything else but nulls into fields. 0, -1, or 1 for a level
+ * string outside ASCII (Python's strip() and upper() reach past ASCII). */
+static int json_log_columns(Out *o, const Document *doc, const Message *m) {
+    int listed[JSON_MEMBERS], count = 0, have_level = 0, have_request = 0, have_trace = 0;
+    for (int k = 0; k < doc->count; k++) {
+        const Member *member = &doc->member[k];
+        if (!have_level && key_index(doc, member, LEVEL_KEYS, COUNT(LEVEL_KEYS)) >= 0) {
+            const char *level = NULL;
+            if (member->kind == JSON_STR) {
+                if (!all_ascii(text_of(doc, member), member->value_len)) return 1;
+                level = level_of(text_of(doc, member), member->value_len);
+            } else if (member->kind == JSON_INT) {
+                level = numeric_level(member->number);
+            }
+            if (level != NULL) {
+                have_level = 1;
+                if (PUT_LITERAL(o, ",\"level\":") < 0 || put_json_text(o, level, (Py_ssize_t)strlen(level)) < 0) return -1;
+                continue;
+            }
+        } else {
+            int request = !have_request && key_index(doc, member, REQUEST_KEYS, COUNT(REQUEST_KEYS)) >= 0;
+            int trace = !request && !have_trace && key_index(doc, member, TRACE_KEYS, COUNT(TRACE_KEYS)) >= 0;
+            if ((request || trace) && member->kind == JSON_STR && member->value_len > 0) {
+                have_request |= request;
+                have_trace |= trace;
+                if ((request ? PUT_LITERAL(o, ",\"request_id\":") : PUT_LITERAL(o, ",\"trace_id\":")) < 0 ||
+                    put_json_text(o, text_of(doc, member), member->value_len) < 0)
+                    return -1;
+                continue;
+            }
+        }
+        if (member->kind != JSON_NULL) listed[count++] = k;
+    }
+    return put_fields(o, doc, listed, count, m);
+}
+
+/* parse_json_log: one JSON object per line. */
+static int json_columns(Out *o, const Message *m, Document *doc) {
+    int status = read_flat_object(m, doc);
+    return status != 0 ? status : json_log_columns(o, doc, m);
+}
+
+/* ---- API Gateway access logs, JSON (parse/apigateway.py) ---- */
+
+enum { API_STRING, API_INT, API_BIGINT, API_DOUBLE };
+
+/* apigateway._JSON_COLUMNS: key -> column, in two arrays, and the column's kind. */
+static const char *const API_KEYS[] = {"requestId", "ip", "sourceIp", "sourceIP", "httpMethod", "resourcePath", "path",
+                                       "status", "responseLength", "responseLatency", "latency", "integrationLatency",
+                                       "xrayTraceId"};
+static const char *const API_COLUMNS[] = {"request_id", "source_ip", "source_ip", "source_ip", "http_method", "route",
+                                          "path", "status_code", "response_length", "latency_ms", "latency_ms",
+                                          "integration_latency_ms", "trace_id"};
+static const int API_KINDS[] = {API_STRING, API_STRING, API_STRING, API_STRING, API_STRING, API_STRING, API_STRING,
+                                API_INT, API_BIGINT, API_DOUBLE, API_DOUBLE, API_DOUBLE, API_STRING};
+#define API_COLUMN_COUNT COUNT(API_KEYS)
+#define INT_MAX_VALUE 2147483647LL
+#define MAX_SAFE_INT 9007199254740992LL /* 2**53: numbers.json_to_float */
+
+/* `,"column":` */
+static int put_key(Out *o, const char *column) {
+    return PUT_LITERAL(o, ",\"") < 0 || put(o, column, (Py_ssize_t)strlen(column)) < 0 || PUT_LITERAL(o, "\":") < 0 ? -1
+                                                                                                                   : 0;
+}
+
+/* numbers.text_to_float on ASCII text: digits, at most one point with digits after it. 1 usual and
+ * the span, 0 not a number (Python leaves it to fields), -1 too long for this reader: not usual. */
+static int float_text(const char *p, Py_ssize_t n) {
+    Py_ssize_t whole = digit_run(p, n);
+    if (whole == 0) return 0;
+    if (whole < n) {
+        if (p[whole] != '.') return 0;
+        Py_ssize_t fraction = digit_run(p + whole + 1, n - whole - 1);
+        if (fraction == 0 || whole + 1 + fraction != n) return 0;
+    }
+    return n <= 31 ? 1 : -1;
+}
+
+/* The typed value of a column of API_INT, API_BIGINT or API_DOUBLE: 0 written, 2 not a value of the
+ * column (to fields), 1 not usual, -1 error set. */
+static int put_api_number(Out *o, const char *column, int kind, const Document *doc, const Member *member) {
+    if (member->kind == JSON_INT) {
+        int64_t v = member->number;
+        if (kind == API_DOUBLE) {
+            if (v < 0 || v > MAX_SAFE_INT) return 2;
+            char *spelled = PyOS_double_to_string((double)v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+            if (spelled == NULL) return -1;
+            int status = put_key(o, column) < 0 || put(o, spelled, (Py_ssize_t)strlen(spelled)) < 0 ? -1 : 0;
+            PyMem_Free(spelled);
+            return status;
+        }
+        if (v < 0 || (kind == API_INT && v > INT_MAX_VALUE)) return 2;
+        return put_key(o, column) < 0 || put_u64(o, (uint64_t)v) < 0 ? -1 : 0;
+    }
+    if (member->kind != JSON_STR) return 2; /* true, false */
+    const char *text = text_of(doc, member);
+    Py_ssize_t len = member->value_len;
+    if (kind == API_DOUBLE) {
+        int usual = float_text(text, len);
+        if (usual <= 0) return usual == 0 ? 2 : 1;
+        return put_key(o, column) < 0 || put_float_text(o, text, len) < 0 ? -1 : 0;
+    }
+    uint64_t value; /* numbers.text_to_int */
+    if (!read_number(text, len, MAX_DIGITS, kind == API_INT ? (uint64_t)INT_MAX_VALUE : BIGINT_MAX, &value)) return 2;
+    return put_key(o, column) < 0 || put_u64(o, value) < 0 ? -1 : 0;
+}
+
+/* Whether a key filling the column has filled it (several keys fill source_ip and latency_ms). */
+static int column_filled(const int *have, const char *column) {
+    for (int c = 0; c < API_COLUMN_COUNT; c++)
+        if (have[c] && strcmp(API_COLUMNS[c], column) == 0) return 1;
+    return 0;
+}
+
+/* apigateway._parse_json on a flat document: 0, -1 or 1. */
+static int apigateway_columns(Out *o, const Message *m, Document *doc) {
+    int status = read_flat_object(m, doc);
+    if (status != 0) return status;
+    int listed[JSON_MEMBERS], count = 0, have[API_COLUMN_COUNT] = {0}, route_key = -1;
+    for (int k = 0; k < doc->count; k++) {
+        const Member *member = &doc->member[k];
+        if (member->kind == JSON_NULL) continue;
+        if (member->kind == JSON_STR &&
+            (member->value_len == 0 || token_is(text_of(doc, member), member->value_len, "-")))
+            continue; /* absent */
+        if (key_is(doc, member, "routeKey") && member->kind == JSON_STR) route_key = k;
+        int c = key_index(doc, member, API_KEYS, API_COLUMN_COUNT);
+        if (c >= 0 && !column_filled(have, API_COLUMNS[c])) {
+            const char *column = API_COLUMNS[c];
+            if (API_KINDS[c] == API_STRING) {
+                if (member->kind == JSON_STR) {
+                    if (put_key(o, column) < 0 || put_json_text(o, text_of(doc, member), member->value_len) < 0)
+                        return -1;
+                    have[c] = 1;
+                    continue;
+                }
+            } else {
+                status = put_api_number(o, column, API_KINDS[c], doc, member);
+                if (status == 0) {
+                    have[c] = 1;
+                    continue;
+                }
+                if (status != 2) return status;
+            }
+        }
+        listed[count++] = k;
+    }
+    if (route_key >= 0) { /* "GET /pets/{id}" -> route "/pets/{id}", method GET (not ANY); "$default" as is */
+        const Member *member = &doc->member[route_key];
+        const char *text = text_of(doc, member);
+        Py_ssize_t len = member->value_len, space = find(text, len, " ");
+        if (!column_filled(have, "route")) {
+            const char *route = space >= 0 ? text + space + 1 : text;
+            Py_ssize_t route_len = space >= 0 ? len - space - 1 : len;
+            if (put_key(o, "route") < 0 || put_json_text(o, route, route_len) < 0) return -1;
+        }
+        if (space >= 0 && !column_filled(have, "http_method") && !token_is(text, space, "ANY") &&
+            (put_key(o, "http_method") < 0 || put_json_text(o, text, space) < 0))
+            return -1;
+    }
+    return put_fields(o, doc, listed, count, m);
+}
+
+static int apigateway_json_columns(Out *o, const Message *m, Document *doc) {
+    return m->len > 0 && m->text[0] == '{' ? apigateway_columns(o, m, doc) : 1; /* CLF lines: Python */
+}
+
 /* ---- Lambda function logs (parse/lambda_log.py, parse/lambda_platform.py) ---- */
 
 /* A traced function's "XRAY TraceId: <id>\tSegmentId: <id>\tSampled: <true|false>\t" line. */
@@ -371,25 +827,6 @@ static int put_platform_fields(Out *o, const Xray *x, const char *word, const ch
          PUT_LITERAL(o, ",\"sampled\":") < 0 || put_json_text(o, x->sampled, x->sampled_len) < 0))
         return -1;
     return PUT_LITERAL(o, "}");
-}
-
-/* A decimal of at most 31 characters (decimal_run) as Python's float(text) reads it and json
- * writes it (repr): 0 or -1. */
-static int put_float_text(Out *o, const char *p, Py_ssize_t n) {
-    char digits[32];
-    if (n >= (Py_ssize_t)sizeof digits) {
-        PyErr_SetString(PyExc_SystemError, "put_float_text: a decimal too long");
-        return -1;
-    }
-    memcpy(digits, p, (size_t)n);
-    digits[n] = '\0';
-    double value = PyOS_string_to_double(digits, NULL, NULL);
-    if (value == -1.0 && PyErr_Occurred()) return -1;
-    char *spelled = PyOS_double_to_string(value, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-    if (spelled == NULL) return -1;
-    int status = put(o, spelled, (Py_ssize_t)strlen(spelled));
-    PyMem_Free(spelled);
-    return status;
 }
 
 /* `\d{1,15}(?:\.\d{1,15})?` at p: its length, or 0. */
@@ -486,29 +923,6 @@ static int is_request_id(const char *p, Py_ssize_t n) {
     return n == 36 && p[8] == '-' && p[13] == '-' && p[18] == '-' && p[23] == '-';
 }
 
-/* levels._ALIASES: a level's spellings, upper case, and the level each means. */
-static const char *const LEVEL_ALIASES[][2] = {
-    {"TRACE", "TRACE"},  {"FINEST", "TRACE"}, {"FINER", "TRACE"},      {"DEBUG", "DEBUG"},
-    {"DBG", "DEBUG"},    {"FINE", "DEBUG"},   {"INFO", "INFO"},        {"INF", "INFO"},
-    {"INFORMATION", "INFO"}, {"INFORMATIONAL", "INFO"}, {"NOTICE", "INFO"}, {"WARN", "WARN"},
-    {"WARNING", "WARN"}, {"WRN", "WARN"},     {"ERROR", "ERROR"},      {"ERR", "ERROR"},
-    {"SEVERE", "ERROR"}, {"FATAL", "FATAL"},  {"CRITICAL", "FATAL"},   {"CRIT", "FATAL"},
-    {"PANIC", "FATAL"},  {"DPANIC", "FATAL"}, {"EMERG", "FATAL"},      {"EMERGENCY", "FATAL"},
-    {"ALERT", "FATAL"},
-};
-
-/* levels.normalize_level on ASCII text (strip, upper, look up), or NULL. */
-static const char *level_of(const char *p, Py_ssize_t n) {
-    while (n > 0 && is_space((unsigned char)p[0])) p++, n--;
-    while (n > 0 && is_space((unsigned char)p[n - 1])) n--;
-    char upper[16];
-    if (n == 0 || n >= (Py_ssize_t)sizeof upper) return NULL;
-    for (Py_ssize_t i = 0; i < n; i++) upper[i] = (char)(p[i] >= 'a' && p[i] <= 'z' ? p[i] - 32 : p[i]);
-    for (size_t a = 0; a < sizeof LEVEL_ALIASES / sizeof LEVEL_ALIASES[0]; a++)
-        if (token_is(upper, n, LEVEL_ALIASES[a][0])) return LEVEL_ALIASES[a][1];
-    return NULL;
-}
-
 /* The Python runtime's "[LEVEL]\t<time>\t<request id>\t<message>" (lambda_log._python_line), when
  * its first three parts are ASCII. */
 static int python_line_columns(Out *o, const Message *m) {
@@ -533,13 +947,22 @@ static int python_line_columns(Out *o, const Message *m) {
     return 0;
 }
 
-/* Usual: the START, END and REPORT lines of every invocation (an XRAY line after them included) and
- * the Python runtime's application lines. JSON lines, other platform lines, the Node runtime's
- * lines and print output are left to the Python path. */
-static int lambda_columns(Out *o, const Message *m) {
+/* Usual: the START, END and REPORT lines of every invocation (an XRAY line after them included), the
+ * Python runtime's application lines and flat JSON application lines (Powertools). Other platform
+ * lines, the Node runtime's lines and print output are left to the Python path. */
+static int lambda_columns(Out *o, const Message *m, Document *doc) {
     const char *p = m->text;
     Py_ssize_t n = m->len;
     if (n == 0) return 1;
+    if (p[0] == '{') { /* the JSON log format's application lines, Powertools' */
+        int status = read_flat_object(m, doc);
+        if (status != 0) return status;
+        for (int k = 0; k < doc->count; k++) /* a platform.* line of the JSON log format */
+            if (key_is(doc, &doc->member[k], "type") && doc->member[k].kind == JSON_STR &&
+                starts_with(text_of(doc, &doc->member[k]), doc->member[k].value_len, "platform."))
+                return 1;
+        return json_log_columns(o, doc, m);
+    }
     if (p[0] == '[') return python_line_columns(o, m);
     if (starts_with(p, n, "START RequestId: ")) return platform_columns(o, m, "START");
     if (starts_with(p, n, "END RequestId: ")) return platform_columns(o, m, "END");
@@ -559,7 +982,7 @@ typedef struct {
  * written: the caller takes it back). ``arrival`` and ``envelope`` are the payload's pieces every
  * row repeats: `,"arrival_time":"..."` and `,"account_id":...,"log_group":...,"log_stream":...,"source":...`. */
 static int event_row(Out *o, PyObject *event, const Out *arrival, const Out *envelope, Clock *clock,
-                     ColumnWriter columns) {
+                     ColumnWriter columns, Document *doc) {
     if (!PyTuple_Check(event) || PyTuple_GET_SIZE(event) != 4) return 1;
     PyObject *id = PyTuple_GET_ITEM(event, 0), *timestamp = PyTuple_GET_ITEM(event, 1);
     PyObject *message = PyTuple_GET_ITEM(event, 2), *extracted = PyTuple_GET_ITEM(event, 3);
@@ -600,7 +1023,7 @@ static int event_row(Out *o, PyObject *event, const Out *arrival, const Out *env
     if (put(o, envelope->buf, envelope->len) < 0 || PUT_LITERAL(o, ",\"message\":") < 0 ||
         put_json_text(o, m.text, m.len) < 0)
         return -1;
-    if ((status = columns(o, &m)) != 0) return status;
+    if ((status = columns(o, &m, doc)) != 0) return status;
     return PUT_LITERAL(o, "}\n") < 0 ? -1 : 0;
 }
 
@@ -633,6 +1056,8 @@ static PyObject *payload_rows(PyObject *const *args, Py_ssize_t nargs, const cha
         return NULL;
     }
     Out out = {NULL, 0, 0}, arrival = {NULL, 0, 0}, envelope = {NULL, 0, 0};
+    Document doc;
+    doc.scratch = (Out){NULL, 0, 0};
     PyObject *result = NULL, *chunks = NULL, *missing = NULL, *chunk = NULL;
     int status = put_pairs(&arrival, ARRIVAL_KEY, args + 5, 1);
     if (status == 0) status = put_pairs(&envelope, ENVELOPE_KEYS, args + 1, 4);
@@ -646,7 +1071,7 @@ static PyObject *payload_rows(PyObject *const *args, Py_ssize_t nargs, const cha
     for (Py_ssize_t i = 0; i < count; i++) {
         Py_ssize_t start = out.len;
         PyObject *event = PyTuple_GET_ITEM(events, i);
-        status = event_row(&out, event, &arrival, &envelope, &clock, columns);
+        status = event_row(&out, event, &arrival, &envelope, &clock, columns, &doc);
         if (status < 0) goto done;
         if (status == 0) continue;
         if ((chunk = PyBytes_FromStringAndSize(out.buf, start)) == NULL || PyList_Append(chunks, chunk) < 0 ||
@@ -666,6 +1091,7 @@ done:
     PyMem_Free(out.buf);
     PyMem_Free(arrival.buf);
     PyMem_Free(envelope.buf);
+    PyMem_Free(doc.scratch.buf);
     return result;
 }
 
@@ -679,6 +1105,16 @@ static PyObject *lambda_rows(PyObject *module, PyObject *const *args, Py_ssize_t
     return payload_rows(args, nargs, "lambda_rows", lambda_columns);
 }
 
+static PyObject *apigateway_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    return payload_rows(args, nargs, "apigateway_rows", apigateway_json_columns);
+}
+
+static PyObject *json_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    return payload_rows(args, nargs, "json_rows", json_columns);
+}
+
 static PyMethodDef METHODS[] = {
     {"vpc_flow_rows", (PyCFunction)(void (*)(void))vpc_flow_rows, METH_FASTCALL,
      "vpc_flow_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
@@ -686,6 +1122,12 @@ static PyMethodDef METHODS[] = {
     {"lambda_rows", (PyCFunction)(void (*)(void))lambda_rows, METH_FASTCALL,
      "lambda_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
      "A Lambda function log payload's rows as NDJSON chunks, and the events left to the Python path."},
+    {"apigateway_rows", (PyCFunction)(void (*)(void))apigateway_rows, METH_FASTCALL,
+     "apigateway_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
+     "An API Gateway access log payload's rows as NDJSON chunks, and the events left to the Python path."},
+    {"json_rows", (PyCFunction)(void (*)(void))json_rows, METH_FASTCALL,
+     "json_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
+     "A JSON log payload's rows as NDJSON chunks, and the events left to the Python path."},
     {NULL, NULL, 0, NULL},
 };
 

@@ -9,3 +9,9 @@ def vpc_flow_rows(
 def lambda_rows(
     log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
 ) -> _Written: ...
+def apigateway_rows(
+    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
+) -> _Written: ...
+def json_rows(
+    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
+) -> _Written: ...

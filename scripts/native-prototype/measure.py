@@ -106,6 +106,7 @@ def main() -> None:
                 ("mixed 1 MB", 1 << 20, None),
                 ("VPC records of 3 MB", 3 << 20, "/vpc/"),
                 ("Lambda records of 3 MB", 3 << 20, "/aws/lambda/"),
+                ("API Gateway records of 3 MB", 3 << 20, "/aws/apigateway/"),
             ):
                 measure(name, {"records": records_of(size, prefix)}, native, rounds, handler_fn)
         finally:

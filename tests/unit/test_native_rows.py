@@ -32,6 +32,8 @@ from transform_lambda.detect import detect_source
 from transform_lambda.encode import encode_shaped_rows
 from transform_lambda.handler import lambda_handler
 from transform_lambda.parse import Parser
+from transform_lambda.parse.apigateway import parse_apigateway
+from transform_lambda.parse.json_log import parse_json_log
 from transform_lambda.parse.lambda_log import parse_lambda
 from transform_lambda.parse.levels import _ALIASES
 from transform_lambda.parse.vpc_flow import parse_vpc_flow
@@ -85,6 +87,9 @@ def c_rows(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
 Kind = tuple[str, Parser, str]
 VPC: Kind = ("vpc_flow", parse_vpc_flow, "vpc_flow_rows")
 LAMBDA: Kind = ("lambda", parse_lambda, "lambda_rows")
+APIGATEWAY: Kind = ("apigateway", parse_apigateway, "apigateway_rows")
+JSON: Kind = ("json", parse_json_log, "json_rows")
+KINDS = (VPC, LAMBDA, APIGATEWAY, JSON)
 RID = "8f5a3e4e-1b2c-4d5e-9f60-7a8b9c0d1e2f"
 TIME = "2024-06-01T12:00:00.123Z"
 REPORT = (
@@ -296,13 +301,13 @@ def test_random_usual_vpc_lines_are_all_written_by_the_c(
 # ---- Lambda function logs
 
 
-def test_the_workloads_lambda_payloads_leave_only_json_and_init_lines_to_python(c_rows: ModuleType) -> None:
+def test_the_workloads_lambda_payloads_leave_only_init_lines_to_python(c_rows: ModuleType) -> None:
     payloads = list(workload_payloads(LAMBDA))
     assert len(payloads) > 20
     written = 0
     for payload in payloads:
         back = check(c_rows, payload, LAMBDA)
-        assert all(event.message.startswith(("{", "INIT_START ")) for event in back)
+        assert all(event.message.startswith("INIT_START ") for event in back)
         written += len(payload.log_events) - len(back)
     assert written > 1000
 
@@ -315,12 +320,12 @@ def test_every_fixture_and_conformance_payload_comes_out_as_the_python_path_writ
             if payload.message_type != DATA_MESSAGE:
                 continue
             parser = detect_source(payload, config)[1]
-            for kind in (VPC, LAMBDA):
+            for kind in KINDS:
                 if parser is kind[1]:
                     back = check(c_rows, payload, kind)
                     if len(back) < len(payload.log_events):
                         seen.add(kind[0])
-    assert seen == {"vpc_flow", "lambda"}
+    assert seen == {kind[0] for kind in KINDS}
 
 
 @pytest.mark.parametrize(
@@ -362,7 +367,6 @@ def test_lambda_lines_the_c_writes(c_rows: ModuleType, message: str) -> None:
 @pytest.mark.parametrize(
     "message",
     [
-        '{"level":"INFO","message":"x"}',
         "INIT_START Runtime Version: python:3.12.v38\tRuntime Version ARN: arn",
         f"{TIME}\t{RID}\tINFO\tthe Node runtime's line",
         "Processing 3 records",
@@ -478,6 +482,163 @@ def test_random_xray_lines_are_written_as_python_writes_them(
     check(c_rows, lambda_payload(f"{first}\n{xray}", f"{first}\n\n{xray}\n"), LAMBDA)
 
 
+# ---- JSON lines: Lambda's JSON application lines, API Gateway, JSON logs
+
+POWERTOOLS = (
+    '{"level":"INFO","location":"handler:42","message":"Charged card","timestamp":"2025-11-23 10:00:00,123+0000",'
+    '"service":"payments","cold_start":false,"function_name":"payments-webhook","function_memory_size":512,'
+    f'"function_request_id":"{RID}","xray_trace_id":"1-6740a1b0-0123456789abcdef01234567","order_id":"ord_1"}}'
+)
+ACCESS = (
+    '{"requestId":"c0ffee00-1111-2222-3333-444455556666","ip":"203.0.113.9","caller":"-","user":"-",'
+    '"requestTime":"23/Nov/2025:10:00:00 +0000","httpMethod":"GET","resourcePath":"/orders/{id}",'
+    '"path":"/orders/0a1b2c3d","status":"200","protocol":"HTTP/1.1","responseLength":"1234",'
+    '"integrationLatency":"41","responseLatency":"45"}'
+)
+FLAT_JSON = [
+    POWERTOOLS,
+    ACCESS,
+    "{}",
+    ' {"not": "at the start"}'[1:] + " \t\r",
+    '{ "level" : 30 , "msg" : "pino" , "pid" : -0 , "hostname" : "h" , "time" : 1700000000123 }',
+    '{"level":"warn","severity":"ERROR","requestId":"","reqId":"r2","traceId":"t1","trace.id":"t2"}',
+    '{"lvl":"nope","level":" Info ","log.level":"debug"}',
+    '{"msg":"\\"q\\" \\\\ \\/ \\b\\f\\n\\r\\t \\u0000 \\u001f \\u00e9 \\u2028 \\ud83d\\ude00 é 😀"}',
+    '{"a":true,"b":false,"c":null,"d":123456789012345678,"e":-123456789012345678,"f":0,"":"empty key"}',
+    '{"status":"2147483647","responseLength":"9223372036854775807","latency":"0012.50","routeKey":"GET /x"}',
+    '{"status":"2147483648","responseLength":"9223372036854775808","latency":"1.","integrationLatency":".5"}',
+    '{"status":200,"responseLength":0,"latency":9007199254740992,"integrationLatency":-1,"ip":7}',
+    '{"status":true,"latency":9007199254740993,"responseLatency":12,"sourceIp":"a","ip":"b","sourceIP":"-"}',
+    '{"routeKey":"ANY /proxy","httpMethod":"-","path":""}',
+    '{"routeKey":"$default","resourcePath":"/r"}',
+    '{"httpMethod":"POST","routeKey":"GET /pets/{id}"}',
+    '{"routeKey":5,"path":"/p","xrayTraceId":"Root=1"}',
+    '{"status":"٢٠٠","latency":"1" }',
+]
+
+
+@pytest.mark.parametrize("kind", [LAMBDA, APIGATEWAY, JSON], ids=lambda kind: kind[0])
+@pytest.mark.parametrize("message", FLAT_JSON)
+def test_flat_json_lines_the_c_writes(c_rows: ModuleType, kind: Kind, message: str) -> None:
+    payload = lambda_payload(message, message + "\n")
+    assert check(c_rows, payload, kind) == []
+
+
+NOT_FLAT = [
+    '{"a":{"b":1}}',
+    '{"a":[1]}',
+    '{"a":1.5}',
+    '{"a":1e5}',
+    '{"a":1E5}',
+    '{"a":NaN}',
+    '{"a":-Infinity}',
+    '{"a":1234567890123456789}',
+    '{"a":01}',
+    '{"a":-}',
+    '{"a":1,"a":2}',
+    '{"a":"\\ud800"}',
+    '{"a":"\\udc00"}',
+    '{"a":"\\ud800\\u0041"}',
+    '{"a":"\\x41"}',
+    '{"a":"\\u12"}',
+    '{"a":"tab\there"}',
+    '{"a":"x"',
+    '{"a":"x",}',
+    '{"a" "x"}',
+    "{a:1}",
+    '{"a":"x"} {"b":1}',
+    '{"a":"x"}x',
+    '{"a":tru}',
+    '{"a":"\ud800"}',
+    "{" + ",".join(f'"k{n}":{n}' for n in range(49)) + "}",
+]
+
+
+@pytest.mark.parametrize("kind", [LAMBDA, APIGATEWAY, JSON], ids=lambda kind: kind[0])
+@pytest.mark.parametrize("message", NOT_FLAT)
+def test_other_json_lines_are_handed_back(c_rows: ModuleType, kind: Kind, message: str) -> None:
+    payload = lambda_payload(POWERTOOLS, message, ACCESS)
+    assert check(c_rows, payload, kind) == [payload.log_events[1]]
+
+
+@pytest.mark.parametrize("message", ['{"type":"platform.start","time":"t"}', '{"a":1,"type":"platform.x"}'])
+def test_the_json_log_formats_platform_lines_are_handed_back(c_rows: ModuleType, message: str) -> None:
+    payload = lambda_payload(POWERTOOLS, message, ACCESS)
+    assert check(c_rows, payload, LAMBDA) == [payload.log_events[1]]
+    assert check(c_rows, payload, JSON) == []
+
+
+@pytest.mark.parametrize("level", ["\u0131nfo", "\u2003INFO", "\ufb01ne", "\u00e9"])
+def test_a_level_spelled_outside_ascii_is_handed_back(c_rows: ModuleType, level: str) -> None:
+    message = json.dumps({"level": level, "msg": "m"}, ensure_ascii=False)
+    payload = lambda_payload(ACCESS, message)
+    assert check(c_rows, payload, JSON) == check(c_rows, payload, LAMBDA) == [payload.log_events[1]]
+    assert check(c_rows, payload, APIGATEWAY) == []
+
+
+def test_forty_eight_members_are_read_and_api_gateways_text_lines_handed_back(c_rows: ModuleType) -> None:
+    many = "{" + ",".join(f'"k{n}":{n}' for n in range(48)) + "}"
+    assert check(c_rows, lambda_payload(many), JSON) == []
+    clf = '203.0.113.9 - - [23/Nov/2025:10:00:00 +0000] "GET /pets HTTP/1.1" 200 12 c0ffee00'
+    payload = lambda_payload(ACCESS, clf)
+    assert check(c_rows, payload, APIGATEWAY) == [payload.log_events[1]]
+
+
+def test_the_workloads_api_gateway_payloads_are_written_by_the_c(c_rows: ModuleType) -> None:
+    payloads = list(workload_payloads(APIGATEWAY))
+    assert len(payloads) > 10
+    for payload in payloads:
+        assert check(c_rows, payload, APIGATEWAY) == []
+
+
+_KEYS = st.sampled_from(
+    ["level", "severity", "lvl", "log.level", "requestId", "request_id", "reqId", "traceId", "xray_trace_id",
+     "trace.id", "type", "message", "ip", "sourceIp", "httpMethod", "resourcePath", "path", "status",
+     "responseLength", "responseLatency", "latency", "integrationLatency", "xrayTraceId", "routeKey", "", "é"]
+) | st.text(max_size=4)  # fmt: skip
+_TEXTS = st.sampled_from(
+    ["", "-", "INFO", " warn ", "platform.start", "GET /a", "ANY /b", "$default", "12", "0012.50", "1.", "x y",
+     "9223372036854775807", "2147483648", "\u0662"]
+)  # fmt: skip
+_VALUES = (
+    _TEXTS
+    | st.text(max_size=6)
+    | st.integers(-(10**19), 10**19)
+    | st.sampled_from([10, 30, 60, 0, -0, 2**53, 2**53 + 1])
+    | st.booleans()
+    | st.none()
+    | st.floats(allow_nan=True)
+    | st.lists(st.integers(), max_size=2)
+)
+
+
+@st.composite
+def json_lines(draw: st.DrawFn) -> str:
+    """JSON objects of the keys the parsers read and others, spelled in any way json may spell them,
+    some made invalid."""
+    members = draw(st.lists(st.tuples(_KEYS, _VALUES), max_size=8))
+    ascii_only = draw(st.booleans())
+    space = draw(st.sampled_from(["", " ", "\t", "\n ", "\r"]))
+    body = f",{space}".join(
+        json.dumps(key, ensure_ascii=ascii_only) + f"{space}:{space}" + json.dumps(value, ensure_ascii=ascii_only)
+        for key, value in members
+    )
+    line = "{" + space + body + space + "}"
+    cut = draw(st.integers(0, 3))
+    if cut == 1 and len(line) > 2:  # damage it
+        at = draw(st.integers(1, len(line) - 1))
+        line = line[:at] + draw(st.sampled_from(["", "\\", '"', ",", "}", "x"])) + line[at + 1 :]
+    return line + draw(st.sampled_from(["", " ", "\n"]))
+
+
+@BOUNDED
+@given(messages=st.lists(json_lines(), min_size=1, max_size=4))
+def test_random_json_lines_are_written_as_python_writes_them(c_rows: ModuleType, messages: list[str]) -> None:
+    payload = lambda_payload(*messages)
+    for kind in (LAMBDA, APIGATEWAY, JSON):
+        check(c_rows, payload, kind)
+
+
 # ---- The handler
 
 
@@ -513,7 +674,8 @@ def test_the_handler_answers_with_the_same_bytes_with_the_c_and_without(
     with_c = lambda_handler(event, lambda_context())
     assert with_c == without
     assert counting.calls["vpc_flow_rows"] > 20 and counting.calls["lambda_rows"] > 20
-    assert 0 < counting.handed_back < counting.events / 3
+    assert counting.calls["apigateway_rows"] > 10
+    assert 0 < counting.handed_back < counting.events / 100  # the cold starts' INIT_START lines
 
 
 def test_without_the_c_every_payload_goes_the_python_way(monkeypatch: pytest.MonkeyPatch) -> None:
