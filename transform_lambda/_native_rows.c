@@ -22,6 +22,9 @@
  *   json_rows: JSON log lines (parse/json_log.py) that are flat objects: members that are strings,
  *     integers of at most 18 digits, true, false or null, no key twice (read_flat_object); nested
  *     values, floats and anything json.loads would refuse are left to the Python path.
+ *   text_rows: plain text (parse/plain.py) whose level a glog or syslog prefix gives, or an upper-case
+ *     level word after a timestamp, or that holds no level word's stem at all; other lines need the
+ *     level pattern and are left to the Python path.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -970,6 +973,100 @@ static int lambda_columns(Out *o, const Message *m, Document *doc) {
     return 1;
 }
 
+/* ---- Plain text (parse/plain.py): the level of a line, where no pattern is needed ---- */
+
+#define SCAN_PREFIX 160 /* plain._SCAN_PREFIX */
+
+/* plain._UPPER_WORDS */
+static const char *const UPPER_WORDS[] = {"TRACE", "DEBUG",    "INFO",   "NOTICE", "WARN", "WARNING",
+                                          "ERROR", "CRITICAL", "SEVERE", "PANIC",  "FATAL"};
+/* plain._STEMS: every level word holds one. */
+static const char *const STEMS[] = {"trac", "debu", "dbg",   "inf",   "notice", "warn", "err",
+                                    "fatal", "crit", "sever", "panic", "emerg",  "alert"};
+/* levels.SYSLOG_SEVERITIES */
+static const char *const SYSLOG_LEVELS[8] = {"FATAL", "FATAL", "FATAL", "ERROR", "WARN", "INFO", "INFO", "DEBUG"};
+
+static int is_timestamp_char(char c) { return (c >= '0' && c <= '9') || (c != '\0' && strchr("-:.,TZ+", c) != NULL); }
+
+/* plain._prefix_level: glog's "Lmmdd hh:mm:ss" or a syslog <PRI>. NULL for none; *unusual when the
+ * first characters are not ASCII (Python's isdigit() and indexing reach past ASCII). */
+static const char *prefix_level(const char *p, Py_ssize_t n, int *unusual) {
+    Py_ssize_t head = n < 9 ? n : 9;
+    if (n > 0 && strchr("IWEF<", p[0]) != NULL && !all_ascii(p, head)) {
+        *unusual = 1;
+        return NULL;
+    }
+    if (n >= 9 && strchr("IWEF", p[0]) != NULL && p[5] == ' ' && p[8] == ':' && digit_run(p + 1, 4) == 4)
+        return p[0] == 'I' ? "INFO" : p[0] == 'W' ? "WARN" : p[0] == 'E' ? "ERROR" : "FATAL";
+    if (n > 0 && p[0] == '<') {
+        Py_ssize_t end = 1;
+        while (end < head && end < 5 && p[end] != '>') end++;
+        if (end < 5 && end < n && p[end] == '>' && end > 1 && digit_run(p + 1, end - 1) == end - 1) {
+            int pri = 0;
+            for (Py_ssize_t k = 1; k < end; k++) pri = pri * 10 + (p[k] - '0');
+            if (pri <= 191) return SYSLOG_LEVELS[pri % 8];
+        }
+    }
+    return NULL;
+}
+
+/* plain._level_after_timestamp: an upper-case level word as the second or third whitespace-separated
+ * token of the first SCAN_PREFIX characters, after tokens of timestamp characters only. NULL for
+ * none; *unusual when a token it looks at is not ASCII. */
+static const char *level_after_timestamp(const char *p, Py_ssize_t n, int *unusual) {
+    Py_ssize_t end = n < SCAN_PREFIX ? n : SCAN_PREFIX, i = 0;
+    for (int index = 0; index < 3; index++) {
+        while (i < end && is_space((unsigned char)p[i])) i++;
+        Py_ssize_t start = i;
+        while (i < end && !is_space((unsigned char)p[i])) {
+            if ((unsigned char)p[i] >= 0x80) {
+                *unusual = 1;
+                return NULL;
+            }
+            i++;
+        }
+        if (i == start) return NULL; /* fewer tokens */
+        if (index > 0) {
+            for (int w = 0; w < COUNT(UPPER_WORDS); w++)
+                if (token_is(p + start, i - start, UPPER_WORDS[w])) return level_of(p + start, i - start);
+        }
+        if (index == 2) return NULL;
+        for (Py_ssize_t k = start; k < i; k++)
+            if (!is_timestamp_char(p[k])) return NULL;
+    }
+    return NULL;
+}
+
+/* Whether the first SCAN_PREFIX characters, lower-cased, hold a level word's stem: 1, 0, or -1 when
+ * they are not ASCII (lower() reaches past ASCII: "K", the Kelvin sign, lower-cases to "k"). */
+static int has_stem(const char *p, Py_ssize_t n) {
+    Py_ssize_t end = n < SCAN_PREFIX ? n : SCAN_PREFIX;
+    char lower[SCAN_PREFIX];
+    for (Py_ssize_t i = 0; i < end; i++) {
+        if ((unsigned char)p[i] >= 0x80) return -1;
+        lower[i] = (char)(p[i] >= 'A' && p[i] <= 'Z' ? p[i] + 32 : p[i]);
+    }
+    for (int s = 0; s < COUNT(STEMS); s++)
+        if (find(lower, end, STEMS[s]) >= 0) return 1;
+    return 0;
+}
+
+/* parse_plain: a level from a prefix, after a timestamp, or none at all; a line the level pattern
+ * has to read is not usual. */
+static int plain_columns(Out *o, const Message *m, Document *doc) {
+    (void)doc;
+    const char *p = m->text;
+    Py_ssize_t n = m->len;
+    int unusual = 0;
+    const char *level = prefix_level(p, n, &unusual);
+    if (level == NULL && !unusual && n > 0 && (p[0] >= '0' && p[0] <= '9'))
+        level = level_after_timestamp(p, n, &unusual);
+    if (unusual) return 1;
+    if (level == NULL) /* a first character outside ASCII (a digit to Python?) is not usual here too */
+        return has_stem(p, n) != 0;
+    return PUT_LITERAL(o, ",\"level\":") < 0 || put_json_text(o, level, (Py_ssize_t)strlen(level)) < 0 ? -1 : 0;
+}
+
 /* ---- Every source: the row around the parsed columns, and the payload's rows ---- */
 
 /* The last event's second, and its spelling. */
@@ -1115,6 +1212,11 @@ static PyObject *json_rows(PyObject *module, PyObject *const *args, Py_ssize_t n
     return payload_rows(args, nargs, "json_rows", json_columns);
 }
 
+static PyObject *text_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    return payload_rows(args, nargs, "text_rows", plain_columns);
+}
+
 static PyMethodDef METHODS[] = {
     {"vpc_flow_rows", (PyCFunction)(void (*)(void))vpc_flow_rows, METH_FASTCALL,
      "vpc_flow_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
@@ -1128,6 +1230,9 @@ static PyMethodDef METHODS[] = {
     {"json_rows", (PyCFunction)(void (*)(void))json_rows, METH_FASTCALL,
      "json_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
      "A JSON log payload's rows as NDJSON chunks, and the events left to the Python path."},
+    {"text_rows", (PyCFunction)(void (*)(void))text_rows, METH_FASTCALL,
+     "text_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
+     "A plain-text log payload's rows as NDJSON chunks, and the events left to the Python path."},
     {NULL, NULL, 0, NULL},
 };
 

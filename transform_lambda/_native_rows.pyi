@@ -15,3 +15,6 @@ def apigateway_rows(
 def json_rows(
     log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
 ) -> _Written: ...
+def text_rows(
+    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
+) -> _Written: ...

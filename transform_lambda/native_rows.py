@@ -5,8 +5,8 @@ Output: the payload's NDJSON, the very bytes ``transform.shape_events`` and
 ``encode.encode_shaped_rows`` write for it, with how many rows carry a parse error; or None, and the
 Python path writes the payload. The C (``transform_lambda._native_rows``, shipped by the compiled
 build only: ``make package NATIVE=1``) writes the rows of the events it knows to be the usual case
-of default-format VPC Flow Logs, Lambda function logs, API Gateway's JSON access logs and JSON logs
-(flat objects), and hands every other event back; the Python path writes those rows, in one call per
+of default-format VPC Flow Logs, Lambda function logs, API Gateway's JSON access logs, JSON logs
+(flat objects) and plain text, and hands every other event back; the Python path writes those rows, in one call per
 payload, and they go in between the C's.
 """
 
@@ -20,6 +20,7 @@ from transform_lambda.parse import Parser
 from transform_lambda.parse.apigateway import parse_apigateway
 from transform_lambda.parse.json_log import parse_json_log
 from transform_lambda.parse.lambda_log import parse_lambda
+from transform_lambda.parse.plain import parse_plain
 from transform_lambda.parse.vpc_flow import parse_vpc_flow
 from transform_lambda.payload import LogEvent, Payload
 from transform_lambda.transform import shape_events
@@ -36,6 +37,7 @@ _WRITERS: Final[dict[Parser, str]] = {
     parse_lambda: "lambda_rows",
     parse_apigateway: "apigateway_rows",
     parse_json_log: "json_rows",
+    parse_plain: "text_rows",
 }
 
 

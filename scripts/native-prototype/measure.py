@@ -107,6 +107,7 @@ def main() -> None:
                 ("VPC records of 3 MB", 3 << 20, "/vpc/"),
                 ("Lambda records of 3 MB", 3 << 20, "/aws/lambda/"),
                 ("API Gateway records of 3 MB", 3 << 20, "/aws/apigateway/"),
+                ("text records of 3 MB", 3 << 20, "/ecs/checkout"),
             ):
                 measure(name, {"records": records_of(size, prefix)}, native, rounds, handler_fn)
         finally:

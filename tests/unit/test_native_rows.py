@@ -36,6 +36,7 @@ from transform_lambda.parse.apigateway import parse_apigateway
 from transform_lambda.parse.json_log import parse_json_log
 from transform_lambda.parse.lambda_log import parse_lambda
 from transform_lambda.parse.levels import _ALIASES
+from transform_lambda.parse.plain import _STEMS, _UPPER_WORDS, parse_plain
 from transform_lambda.parse.vpc_flow import parse_vpc_flow
 from transform_lambda.payload import DATA_MESSAGE, LogEvent, Payload
 from transform_lambda.transform import shape_events
@@ -89,7 +90,8 @@ VPC: Kind = ("vpc_flow", parse_vpc_flow, "vpc_flow_rows")
 LAMBDA: Kind = ("lambda", parse_lambda, "lambda_rows")
 APIGATEWAY: Kind = ("apigateway", parse_apigateway, "apigateway_rows")
 JSON: Kind = ("json", parse_json_log, "json_rows")
-KINDS = (VPC, LAMBDA, APIGATEWAY, JSON)
+TEXT: Kind = ("text", parse_plain, "text_rows")
+KINDS = (VPC, LAMBDA, APIGATEWAY, JSON, TEXT)
 RID = "8f5a3e4e-1b2c-4d5e-9f60-7a8b9c0d1e2f"
 TIME = "2024-06-01T12:00:00.123Z"
 REPORT = (
@@ -639,6 +641,93 @@ def test_random_json_lines_are_written_as_python_writes_them(c_rows: ModuleType,
         check(c_rows, payload, kind)
 
 
+# ---- Plain text
+
+
+def test_the_workloads_text_payloads_are_written_by_the_c(c_rows: ModuleType) -> None:
+    payloads = list(workload_payloads(TEXT))
+    assert len(payloads) > 5
+    for payload in payloads:
+        assert check(c_rows, payload, TEXT) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "2025-11-23T10:00:06.252Z INFO  [main] com.acme.Service - started",
+        "2025-11-23 10:00:06,252 WARNING [worker-1] low disk\njava.lang.Exception\n\tat x",
+        "2025-11-23\t10:00:06.252+0000\x1cSEVERE x",
+        "10:00:06 NOTICE",
+        "I1123 10:00:06.252 123 main.go:42] started",
+        "E1123 10:00:06.252 123 main.go:42] failed é",
+        "F0000 00:00",
+        "<0>kernel panic",
+        "<191>debug line",
+        "<13>",
+        "<192>no level in it",
+        "<1a>no level in it",
+        "<>x",
+        "",
+        "nothing to see here \x00" + " " * 140 + "é 😀 past the prefix",
+        "12 apples, 3 pears",
+        "2025-11-23T10:00:06Z user logged in",
+        "2025-11-23T10:00:06Z" + " " * 200 + "INFO",
+        "a" * 160 + "ERROR past the prefix é",
+        "x" * 158 + "err, a stem across the prefix's end",
+    ],
+)
+def test_text_lines_the_c_writes(c_rows: ModuleType, message: str) -> None:
+    assert check(c_rows, lambda_payload(message, message + "\r\n"), TEXT) == []
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "[ERROR] the level pattern reads brackets",
+        "level=warn logfmt",
+        "error: a compiler's line",
+        "2025-11-23T10:00:06Z something INFO later",
+        "2025-11-23T10:00:06Z x ERROR",
+        "java.lang.Exception: an error",
+        "\u0661 a digit outside ASCII first",
+        "2025-11-23T10:00:06Z\u00a0INFO a space outside ASCII",
+        "I11\u00e923 10:00:06.252 x",
+        "<1\u00e9>x",
+        "\u212aelvin: not ASCII before the stems are looked for",
+        "no stem but é in the prefix",
+        "10:00 10:00 10:00 INFO the fourth token",
+    ],
+)
+def test_a_text_line_the_level_pattern_reads_is_handed_back(c_rows: ModuleType, message: str) -> None:
+    payload = lambda_payload("2025-11-23T10:00:06Z INFO ok", message, "nothing")
+    assert check(c_rows, payload, TEXT) == [payload.log_events[1]]
+
+
+@pytest.mark.parametrize("word", sorted(_UPPER_WORDS))
+def test_every_upper_case_level_word_after_a_timestamp_is_read(c_rows: ModuleType, word: str) -> None:
+    payload = lambda_payload(f"2025-11-23T10:00:06Z {word} x", f"10:00 +0000 {word}", f"10:00 {word.lower()} x")
+    assert check(c_rows, payload, TEXT) == [payload.log_events[2]]  # lower case: the level pattern's
+
+
+@pytest.mark.parametrize("stem", _STEMS.pattern.split("|"))
+def test_a_line_with_a_level_words_stem_is_left_to_the_level_pattern(c_rows: ModuleType, stem: str) -> None:
+    payload = lambda_payload(f"the {stem}ish", f"THE {stem.upper()}ISH", "nothing")
+    assert check(c_rows, payload, TEXT) == list(payload.log_events[:2])
+
+
+_TEXT_PIECES = st.sampled_from(
+    ["2025-11-23T10:00:06.252Z", "10:00:06", "+0000", "-", ",", " ", "  ", "\t", "\x1c", "\n", "\xa0", "INFO", "WARN",
+     "WARNING", "NOTICE", "SEVERE", "info", "Error", "[", "]", "level=", ":", "<", ">", "13", "191", "192", "I1123",
+     "E", "W0101", "é", "\u0661", "\u212a", "x", "the", "a" * 60, "\x00"]
+)  # fmt: skip
+
+
+@BOUNDED
+@given(messages=st.lists(st.lists(_TEXT_PIECES, max_size=12).map("".join), min_size=1, max_size=5))
+def test_random_text_lines_are_written_as_python_writes_them(c_rows: ModuleType, messages: list[str]) -> None:
+    check(c_rows, lambda_payload(*messages), TEXT)
+
+
 # ---- The handler
 
 
@@ -674,7 +763,7 @@ def test_the_handler_answers_with_the_same_bytes_with_the_c_and_without(
     with_c = lambda_handler(event, lambda_context())
     assert with_c == without
     assert counting.calls["vpc_flow_rows"] > 20 and counting.calls["lambda_rows"] > 20
-    assert counting.calls["apigateway_rows"] > 10
+    assert counting.calls["apigateway_rows"] > 10 and counting.calls["text_rows"] > 5
     assert 0 < counting.handed_back < counting.events / 100  # the cold starts' INIT_START lines
 
 
