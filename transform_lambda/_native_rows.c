@@ -986,17 +986,20 @@ static const char *const STEMS[] = {"trac", "debu", "dbg",   "inf",   "notice", 
 /* levels.SYSLOG_SEVERITIES */
 static const char *const SYSLOG_LEVELS[8] = {"FATAL", "FATAL", "FATAL", "ERROR", "WARN", "INFO", "INFO", "DEBUG"};
 
-static int is_timestamp_char(char c) { return (c >= '0' && c <= '9') || (c != '\0' && strchr("-:.,TZ+", c) != NULL); }
+/* Whether c is one of the characters of set (strchr alone would also find the NUL ending it). */
+static int is_one_of(char c, const char *set) { return c != '\0' && strchr(set, c) != NULL; }
+
+static int is_timestamp_char(char c) { return (c >= '0' && c <= '9') || is_one_of(c, "-:.,TZ+"); }
 
 /* plain._prefix_level: glog's "Lmmdd hh:mm:ss" or a syslog <PRI>. NULL for none; *unusual when the
  * first characters are not ASCII (Python's isdigit() and indexing reach past ASCII). */
 static const char *prefix_level(const char *p, Py_ssize_t n, int *unusual) {
     Py_ssize_t head = n < 9 ? n : 9;
-    if (n > 0 && strchr("IWEF<", p[0]) != NULL && !all_ascii(p, head)) {
+    if (n > 0 && is_one_of(p[0], "IWEF<") && !all_ascii(p, head)) {
         *unusual = 1;
         return NULL;
     }
-    if (n >= 9 && strchr("IWEF", p[0]) != NULL && p[5] == ' ' && p[8] == ':' && digit_run(p + 1, 4) == 4)
+    if (n >= 9 && is_one_of(p[0], "IWEF") && p[5] == ' ' && p[8] == ':' && digit_run(p + 1, 4) == 4)
         return p[0] == 'I' ? "INFO" : p[0] == 'W' ? "WARN" : p[0] == 'E' ? "ERROR" : "FATAL";
     if (n > 0 && p[0] == '<') {
         Py_ssize_t end = 1;

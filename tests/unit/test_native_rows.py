@@ -674,6 +674,7 @@ def test_the_workloads_text_payloads_are_written_by_the_c(c_rows: ModuleType) ->
         "2025-11-23T10:00:06Z" + " " * 200 + "INFO",
         "a" * 160 + "ERROR past the prefix é",
         "x" * 158 + "err, a stem across the prefix's end",
+        "\x001234 67:9 a NUL where glog's level letter goes",
     ],
 )
 def test_text_lines_the_c_writes(c_rows: ModuleType, message: str) -> None:
