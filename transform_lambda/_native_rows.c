@@ -1195,47 +1195,31 @@ done:
     return result;
 }
 
-static PyObject *vpc_flow_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    (void)module;
-    return payload_rows(args, nargs, "vpc_flow_rows", vpc_columns);
-}
+/* One module function per source: NAME(log_events, owner, log_group, log_stream, source, arrival_time)
+ * -> (chunks, missing) | None, its rows written by COLUMNS; and its method table entry. */
+#define ROW_WRITER(NAME, COLUMNS)                                                       \
+    static PyObject *NAME(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {  \
+        (void)module;                                                                   \
+        return payload_rows(args, nargs, #NAME, COLUMNS);                               \
+    }
+#define ROW_METHOD(NAME, WHAT)                                                                     \
+    {#NAME, (PyCFunction)(void (*)(void))NAME, METH_FASTCALL,                                      \
+     #NAME "(log_events, owner, log_group, log_stream, source, arrival_time)"                      \
+           " -> (chunks, missing) | None\n" WHAT "'s rows as NDJSON chunks, and the events left"  \
+           " to the Python path."}
 
-static PyObject *lambda_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    (void)module;
-    return payload_rows(args, nargs, "lambda_rows", lambda_columns);
-}
-
-static PyObject *apigateway_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    (void)module;
-    return payload_rows(args, nargs, "apigateway_rows", apigateway_json_columns);
-}
-
-static PyObject *json_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    (void)module;
-    return payload_rows(args, nargs, "json_rows", json_columns);
-}
-
-static PyObject *text_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
-    (void)module;
-    return payload_rows(args, nargs, "text_rows", plain_columns);
-}
+ROW_WRITER(vpc_flow_rows, vpc_columns)
+ROW_WRITER(lambda_rows, lambda_columns)
+ROW_WRITER(apigateway_rows, apigateway_json_columns)
+ROW_WRITER(json_rows, json_columns)
+ROW_WRITER(text_rows, plain_columns)
 
 static PyMethodDef METHODS[] = {
-    {"vpc_flow_rows", (PyCFunction)(void (*)(void))vpc_flow_rows, METH_FASTCALL,
-     "vpc_flow_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
-     "A default-format VPC Flow Logs payload's rows as NDJSON chunks, and the events left to the Python path."},
-    {"lambda_rows", (PyCFunction)(void (*)(void))lambda_rows, METH_FASTCALL,
-     "lambda_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
-     "A Lambda function log payload's rows as NDJSON chunks, and the events left to the Python path."},
-    {"apigateway_rows", (PyCFunction)(void (*)(void))apigateway_rows, METH_FASTCALL,
-     "apigateway_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
-     "An API Gateway access log payload's rows as NDJSON chunks, and the events left to the Python path."},
-    {"json_rows", (PyCFunction)(void (*)(void))json_rows, METH_FASTCALL,
-     "json_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
-     "A JSON log payload's rows as NDJSON chunks, and the events left to the Python path."},
-    {"text_rows", (PyCFunction)(void (*)(void))text_rows, METH_FASTCALL,
-     "text_rows(log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None\n"
-     "A plain-text log payload's rows as NDJSON chunks, and the events left to the Python path."},
+    ROW_METHOD(vpc_flow_rows, "A default-format VPC Flow Logs payload"),
+    ROW_METHOD(lambda_rows, "A Lambda function log payload"),
+    ROW_METHOD(apigateway_rows, "An API Gateway access log payload"),
+    ROW_METHOD(json_rows, "A JSON log payload"),
+    ROW_METHOD(text_rows, "A plain-text log payload"),
     {NULL, NULL, 0, NULL},
 };
 

@@ -1,20 +1,13 @@
 # The C module transform_lambda/_native_rows.c (the compiled build only; see native_rows.py).
+from collections.abc import Callable
+
 from transform_lambda.payload import LogEvent
 
-_Written = tuple[list[bytes], list[LogEvent]] | None
+# (log_events, owner, log_group, log_stream, source, arrival_time) -> (chunks, missing) | None
+_RowWriter = Callable[[tuple[LogEvent, ...], str, str, str, str, str], tuple[list[bytes], list[LogEvent]] | None]
 
-def vpc_flow_rows(
-    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
-) -> _Written: ...
-def lambda_rows(
-    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
-) -> _Written: ...
-def apigateway_rows(
-    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
-) -> _Written: ...
-def json_rows(
-    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
-) -> _Written: ...
-def text_rows(
-    log_events: tuple[LogEvent, ...], owner: str, log_group: str, log_stream: str, source: str, arrival_time: str, /
-) -> _Written: ...
+vpc_flow_rows: _RowWriter
+lambda_rows: _RowWriter
+apigateway_rows: _RowWriter
+json_rows: _RowWriter
+text_rows: _RowWriter

@@ -6,8 +6,8 @@ Output: the payload's NDJSON, the very bytes ``transform.shape_events`` and
 Python path writes the payload. The C (``transform_lambda._native_rows``, shipped by the compiled
 build only: ``make package NATIVE=1``) writes the rows of the events it knows to be the usual case
 of default-format VPC Flow Logs, Lambda function logs, API Gateway's JSON access logs, JSON logs
-(flat objects) and plain text, and hands every other event back; the Python path writes those rows, in one call per
-payload, and they go in between the C's.
+(flat objects) and plain text, and hands every other event back; the Python path writes those rows,
+in one call per payload, and they go in between the C's.
 """
 
 from __future__ import annotations
