@@ -71,6 +71,38 @@ static int put(Out *o, const char *s, Py_ssize_t n) {
 
 #define PUT_LITERAL(o, s) put((o), (s), (Py_ssize_t)(sizeof(s) - 1))
 
+
+/* Whether a byte must be escaped in a JSON string (and ends a run of plain bytes when reading one):
+ * '"', '\\' and the control characters below 0x20. */
+static int needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
+
+#define ONES 0x0101010101010101ULL
+#define HIGHS 0x8080808080808080ULL
+
+/* The index of the first byte of p[i..n) that needs_escape, or n; eight bytes at a time. In each
+ * test, a byte's high bit is set in the block's mask when the byte matches, and the lowest set bit
+ * is always a match (only a matching byte below can carry a false one above it): on a
+ * little-endian machine it gives the index. Bytes of 0x80 and up never match. */
+static Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) {
+    while (n - i >= 8) {
+        uint64_t x, quote, backslash, mask;
+        memcpy(&x, p + i, 8);
+        quote = x ^ (ONES * '"');
+        backslash = x ^ (ONES * '\\');
+        mask = (((x - ONES * 0x20) & ~x) | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash)) & HIGHS;
+        if (mask != 0) {
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + (__builtin_ctzll(mask) >> 3);
+#else
+            break;
+#endif
+        }
+        i += 8;
+    }
+    while (i < n && !needs_escape((unsigned char)p[i])) i++;
+    return i;
+}
+
 static const char HEX[] = "0123456789abcdef";
 
 /* UTF-8 text as a JSON string, escaped as json.dumps(ensure_ascii=False) and orjson escape it:
@@ -81,14 +113,14 @@ static int put_json_text(Out *o, const char *p, Py_ssize_t n) {
         return -1;
     }
     char *w = o->buf + o->len;
-    Py_ssize_t start = 0;
     *w++ = '"';
-    for (Py_ssize_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)p[i];
-        if (c >= 0x20 && c != '"' && c != '\\') continue;
-        memcpy(w, p + start, (size_t)(i - start));
-        w += i - start;
-        start = i + 1;
+    for (Py_ssize_t i = 0;;) {
+        Py_ssize_t run = plain_run(p, i, n);
+        memcpy(w, p + i, (size_t)(run - i));
+        w += run - i;
+        if (run == n) break;
+        unsigned char c = (unsigned char)p[run];
+        i = run + 1;
         *w++ = '\\';
         switch (c) {
         case '"': *w++ = '"'; break;
@@ -106,8 +138,6 @@ static int put_json_text(Out *o, const char *p, Py_ssize_t n) {
             *w++ = HEX[c & 15];
         }
     }
-    memcpy(w, p + start, (size_t)(n - start));
-    w += n - start;
     *w++ = '"';
     o->len = w - o->buf;
     return 0;
@@ -210,12 +240,14 @@ static int read_number(const char *p, Py_ssize_t n, Py_ssize_t max_len, uint64_t
 }
 
 static int token_is(const char *p, Py_ssize_t n, const char *word) {
+    if (n > 0 && p[0] != word[0]) return 0; /* most words differ in their first byte */
     size_t len = strlen(word);
     return (size_t)n == len && memcmp(p, word, len) == 0;
 }
 
 /* Whether a[0..n) starts with the NUL-terminated word. */
 static int starts_with(const char *p, Py_ssize_t n, const char *word) {
+    if (n > 0 && word[0] != '\0' && p[0] != word[0]) return 0;
     size_t len = strlen(word);
     return (size_t)n >= len && memcmp(p, word, len) == 0;
 }
@@ -423,8 +455,7 @@ static int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scr
     Py_ssize_t at = *i + 1;
     *start = scratch->len;
     for (;;) {
-        Py_ssize_t run = at;
-        while (run < n && p[run] != '"' && p[run] != '\\' && (unsigned char)p[run] >= 0x20) run++;
+        Py_ssize_t run = plain_run(p, at, n);
         if (put(scratch, p + at, run - at) < 0) return -1;
         if (run == n || (unsigned char)p[run] < 0x20) return 1; /* unterminated, or a raw control character */
         at = run + 1;
@@ -695,11 +726,8 @@ static int put_api_number(Out *o, const char *column, int kind, const Document *
         int64_t v = member->number;
         if (kind == API_DOUBLE) {
             if (v < 0 || v > MAX_SAFE_INT) return 2;
-            char *spelled = PyOS_double_to_string((double)v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-            if (spelled == NULL) return -1;
-            int status = put_key(o, column) < 0 || put(o, spelled, (Py_ssize_t)strlen(spelled)) < 0 ? -1 : 0;
-            PyMem_Free(spelled);
-            return status;
+            /* repr(float(v)): the digits and ".0" below 1e16, which MAX_SAFE_INT is */
+            return put_key(o, column) < 0 || put_u64(o, (uint64_t)v) < 0 || PUT_LITERAL(o, ".0") < 0 ? -1 : 0;
         }
         if (v < 0 || (kind == API_INT && v > INT_MAX_VALUE)) return 2;
         return put_key(o, column) < 0 || put_u64(o, (uint64_t)v) < 0 ? -1 : 0;

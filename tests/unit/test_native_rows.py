@@ -729,6 +729,37 @@ def test_random_text_lines_are_written_as_python_writes_them(c_rows: ModuleType,
     check(c_rows, lambda_payload(*messages), TEXT)
 
 
+# ---- Escaping and reading strings eight bytes at a time
+
+# Each byte JSON escapes, its neighbours on both sides of the range, and multi-byte UTF-8.
+ESCAPED = ['"', "\\", "\x00", "\x1f", "\n", "\t", "\x08", "\x0c", "\r"]
+PLAIN = [" ", "!", "#", "[", "]", "\x7f", "\u0080", "é", "\u2028", "😀"]
+
+
+@pytest.mark.parametrize("char", ESCAPED + PLAIN)
+def test_a_character_at_every_place_of_an_eight_byte_block_is_written_as_python_writes_it(
+    c_rows: ModuleType, char: str
+) -> None:
+    """Messages whose one special character falls on each byte of a block, and in the tail after the
+    last whole block; the C writes every one of them (as text, and inside a JSON line's string). The
+    first 160 characters are ASCII: plain text with anything else there goes to the level pattern."""
+    prefix = "ab" * 80
+    messages = [prefix + "x" * before + char + "y" * after for before in range(9) for after in (0, 1, 7, 8, 9)]
+    messages += [prefix + char * count for count in range(1, 18)]
+    assert check(c_rows, lambda_payload(*messages), TEXT) == []
+    lines = [json.dumps({"msg": message, "n": 1}, ensure_ascii=False) for message in messages]
+    lines += [json.dumps({"msg": message}) for message in messages]  # \uXXXX escapes too
+    assert check(c_rows, lambda_payload(*lines), JSON) == []
+
+
+@pytest.mark.parametrize("char", ["\x00", "\x1f", "\n"])
+def test_a_raw_control_character_in_a_json_lines_string_is_handed_back_at_every_place(
+    c_rows: ModuleType, char: str
+) -> None:
+    lines = ['{"msg": "' + "x" * before + char + '"}' for before in range(17)]
+    assert len(check(c_rows, lambda_payload(*lines), JSON)) == len(lines)
+
+
 # ---- The handler
 
 
