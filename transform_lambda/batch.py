@@ -124,13 +124,14 @@ def run_batch(
         else transform_record(r, config, now_ms)
         for r in unique
     ]
-    items = _fit_budget(unique, outcomes, config)
+    items, sizes = _fit_budget(unique, outcomes, config)
     if items:
         lost = reingester.put(items) if reingester is not None else {item.owner for item in items}
         for owner in lost:
             failed = _failed(unique[owner].record_id, RecordError("reingest_failed"), stage="respond")
             failed.log_events = outcomes[owner].log_events
             outcomes[owner] = failed
+            sizes[owner] = _entry_size(failed)
     failures: Counter[str] = Counter()
     for outcome in outcomes:
         if outcome.result is Result.FAILED:
@@ -143,45 +144,54 @@ def run_batch(
                     "code": outcome.error_code,
                 },
             )
-    size = _RESPONSE_FRAME + sum(_entry_size(o) for o in outcomes) + _ENTRY_SEPARATOR * max(0, len(outcomes) - 1)
+    size = _RESPONSE_FRAME + sum(sizes) + _ENTRY_SEPARATOR * max(0, len(outcomes) - 1)
     return BatchOutcome(outcomes, size, failures)
 
 
-def _fit_budget(records: list[Record], outcomes: list[RecordOutcome], config: TransformConfig) -> list[ReingestItem]:
-    """Mark records that do not fit the response for re-ingestion; returns what to re-ingest."""
+def _fit_budget(
+    records: list[Record], outcomes: list[RecordOutcome], config: TransformConfig
+) -> tuple[list[ReingestItem], list[int]]:
+    """Mark records that do not fit the response for re-ingestion; returns what to re-ingest and the
+    size of each outcome's entry (``_entry_size``, counted once per outcome)."""
     budget = config.response_budget_bytes
     # One entry must leave room for the frame; a split chunk aims at a quarter of the budget so
     # that it fits comfortably beside others when it comes back.
     alone_limit = budget - _RESPONSE_FRAME
     # Every later record needs at least a small Dropped/ProcessingFailed entry: keep room for them.
-    reserve = sum(_smallest_entry(o.record_id) + _ENTRY_SEPARATOR for o in outcomes)
+    smallest = [_smallest_entry(o.record_id) + _ENTRY_SEPARATOR for o in outcomes]
+    reserve = sum(smallest)
+    sizes = [_entry_size(o) for o in outcomes]
     items: list[ReingestItem] = []
     used = _RESPONSE_FRAME
     overflowing = False
     for index, (record, outcome) in enumerate(zip(records, outcomes, strict=True)):
-        reserve -= _smallest_entry(outcome.record_id) + _ENTRY_SEPARATOR
-        size = _entry_size(outcome) + (_ENTRY_SEPARATOR if index else 0)
+        reserve -= smallest[index]
+        size = sizes[index] + (_ENTRY_SEPARATOR if index else 0)
+        replaced: RecordOutcome | None = None
         if outcome.result is Result.OK and size > alone_limit:
-            outcome = outcomes[index] = _split(index, record, outcome, config, items, alone_limit)
+            replaced = _split(index, record, outcome, config, items, alone_limit)
         elif (
             outcome.result is Result.OK and size > alone_limit // 4 and (overflowing or used + size + reserve > budget)
         ):
             # A big record put back whole could land behind newer records again and again; cut it
             # into chunks that fit beside others when they come back.
             overflowing = True
-            outcome = outcomes[index] = _split(index, record, outcome, config, items, alone_limit)
+            replaced = _split(index, record, outcome, config, items, alone_limit)
         elif outcome.result is Result.OK and (overflowing or used + size + reserve > budget):
             overflowing = True
             items.append(ReingestItem(index, _raw(record), record.partition_key))
-            outcome = outcomes[index] = RecordOutcome(
+            replaced = RecordOutcome(
                 record.record_id,
                 Result.DROPPED,
                 log_events=outcome.log_events,
                 reingested_events=outcome.log_events,
                 reingested_payloads=1,
             )
-        used += _entry_size(outcome) + (_ENTRY_SEPARATOR if index else 0)
-    return items
+        if replaced is not None:
+            outcomes[index] = replaced
+            sizes[index] = _entry_size(replaced)
+        used += sizes[index] + (_ENTRY_SEPARATOR if index else 0)
+    return items, sizes
 
 
 def _smallest_entry(record_id: str) -> int:
@@ -312,8 +322,9 @@ def _entry_size(outcome: RecordOutcome) -> int:
         size += _DATA_FIXED + len(outcome.data)
     keys = outcome.partition_keys
     if keys is not None:
-        size += _METADATA_FIXED + sum(_json_len(k) + _json_len(v) for k, v in keys.items())
-        size += _MEMBER_FIXED * len(keys) + _ENTRY_SEPARATOR * max(0, len(keys) - 1)
+        size += _METADATA_FIXED + _MEMBER_FIXED * len(keys) + _ENTRY_SEPARATOR * max(0, len(keys) - 1)
+        for key, value in keys.items():
+            size += _json_len(key) + _json_len(value)
     return size
 
 
