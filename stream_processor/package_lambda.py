@@ -84,10 +84,10 @@ def install_dependencies(staging: Path) -> None:
 
 
 def copy_sources(staging: Path) -> None:
-    """Copy the ``transform_lambda`` package (sources only: ``.py``, and the ``.c`` a compiled build's
-    check of its sources reads too) into ``staging``."""
+    """Copy the ``transform_lambda`` package (sources only: ``.py``, and the ``.c`` and ``.h`` a compiled
+    build's check of its sources reads too) into ``staging``."""
     package = REPO / "transform_lambda"
-    for source in sorted([*package.rglob("*.py"), *package.rglob("*.c")]):
+    for source in sorted([*package.rglob("*.py"), *package.rglob("*.c"), *package.rglob("*.h")]):
         target = staging / source.relative_to(REPO)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, target)

@@ -31,77 +31,14 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "_json_text.h"
+
 #define VPC_FIELDS 14
 #define MAX_EPOCH_MS 253402300799999LL /* 9999-12-31T23:59:59.999Z: timefmt.MAX_EPOCH_MS */
 #define MAX_EPOCH_S 253402300799ULL
 #define BIGINT_MAX 9223372036854775807ULL
 #define MAX_DIGITS 19 /* parse/numbers.py */
 #define PORT_DIGITS 5
-
-/* A growing output buffer. */
-typedef struct {
-    char *buf;
-    Py_ssize_t len, cap;
-} Out;
-
-static int reserve(Out *o, Py_ssize_t more) {
-    if (more > PY_SSIZE_T_MAX - o->len) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    if (o->len + more <= o->cap) return 0;
-    Py_ssize_t cap = o->cap < 256 ? 256 : o->cap;
-    while (cap < o->len + more) cap = cap > PY_SSIZE_T_MAX / 2 ? o->len + more : cap * 2;
-    char *buf = PyMem_Realloc(o->buf, (size_t)cap);
-    if (buf == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    o->buf = buf;
-    o->cap = cap;
-    return 0;
-}
-
-static int put(Out *o, const char *s, Py_ssize_t n) {
-    if (reserve(o, n) < 0) return -1;
-    memcpy(o->buf + o->len, s, (size_t)n);
-    o->len += n;
-    return 0;
-}
-
-#define PUT_LITERAL(o, s) put((o), (s), (Py_ssize_t)(sizeof(s) - 1))
-
-
-/* Whether a byte must be escaped in a JSON string (and ends a run of plain bytes when reading one):
- * '"', '\\' and the control characters below 0x20. */
-static int needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '\\'; }
-
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* The index of the first byte of p[i..n) that needs_escape, or n; eight bytes at a time. In each
- * test, a byte's high bit is set in the block's mask when the byte matches, and the lowest set bit
- * is always a match (only a matching byte below can carry a false one above it): on a
- * little-endian machine it gives the index. Bytes of 0x80 and up never match. */
-static Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) {
-    while (n - i >= 8) {
-        uint64_t x, quote, backslash, mask;
-        memcpy(&x, p + i, 8);
-        quote = x ^ (ONES * '"');
-        backslash = x ^ (ONES * '\\');
-        mask = (((x - ONES * 0x20) & ~x) | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash)) & HIGHS;
-        if (mask != 0) {
-#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return i + (__builtin_ctzll(mask) >> 3);
-#else
-            break;
-#endif
-        }
-        i += 8;
-    }
-    while (i < n && !needs_escape((unsigned char)p[i])) i++;
-    return i;
-}
 
 static const char HEX[] = "0123456789abcdef";
 
@@ -425,89 +362,6 @@ struct Document {
     int count;
     Out scratch;
 };
-
-static int is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
-
-static int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-static int read_hex4(const char *p, Py_ssize_t n, Py_ssize_t i, unsigned *value) {
-    if (n - i < 4) return 0;
-    unsigned v = 0;
-    for (int k = 0; k < 4; k++) {
-        int h = hex_value(p[i + k]);
-        if (h < 0) return 0;
-        v = v * 16 + (unsigned)h;
-    }
-    *value = v;
-    return 1;
-}
-
-/* A JSON string at p[*i] (its opening quote) decoded as UTF-8 into the scratch buffer: 0 and *i
- * past the closing quote, -1 error set, 1 not usual (invalid for json.loads, or a lone surrogate,
- * which json.loads keeps and the row's encoding then replaces). */
-static int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, Py_ssize_t *start,
-                            Py_ssize_t *len) {
-    Py_ssize_t at = *i + 1;
-    *start = scratch->len;
-    for (;;) {
-        Py_ssize_t run = plain_run(p, at, n);
-        if (put(scratch, p + at, run - at) < 0) return -1;
-        if (run == n || (unsigned char)p[run] < 0x20) return 1; /* unterminated, or a raw control character */
-        at = run + 1;
-        if (p[run] == '"') break;
-        if (at == n) return 1;
-        char c = p[at++], decoded;
-        switch (c) {
-        case '"': decoded = '"'; break;
-        case '\\': decoded = '\\'; break;
-        case '/': decoded = '/'; break;
-        case 'b': decoded = '\b'; break;
-        case 'f': decoded = '\f'; break;
-        case 'n': decoded = '\n'; break;
-        case 'r': decoded = '\r'; break;
-        case 't': decoded = '\t'; break;
-        case 'u': {
-            unsigned code, low;
-            if (!read_hex4(p, n, at, &code)) return 1;
-            at += 4;
-            if (code >= 0xDC00 && code <= 0xDFFF) return 1;
-            if (code >= 0xD800 && code <= 0xDBFF) {
-                if (n - at < 6 || p[at] != '\\' || p[at + 1] != 'u' || !read_hex4(p, n, at + 2, &low) || low < 0xDC00 ||
-                    low > 0xDFFF)
-                    return 1;
-                at += 6;
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-            }
-            char utf8[4];
-            Py_ssize_t k;
-            if (code < 0x80) {
-                utf8[0] = (char)code, k = 1;
-            } else if (code < 0x800) {
-                utf8[0] = (char)(0xC0 | code >> 6), utf8[1] = (char)(0x80 | (code & 0x3F)), k = 2;
-            } else if (code < 0x10000) {
-                utf8[0] = (char)(0xE0 | code >> 12), utf8[1] = (char)(0x80 | (code >> 6 & 0x3F));
-                utf8[2] = (char)(0x80 | (code & 0x3F)), k = 3;
-            } else {
-                utf8[0] = (char)(0xF0 | code >> 18), utf8[1] = (char)(0x80 | (code >> 12 & 0x3F));
-                utf8[2] = (char)(0x80 | (code >> 6 & 0x3F)), utf8[3] = (char)(0x80 | (code & 0x3F)), k = 4;
-            }
-            if (put(scratch, utf8, k) < 0) return -1;
-            continue;
-        }
-        default:
-            return 1;
-        }
-        if (put(scratch, &decoded, 1) < 0) return -1;
-    }
-    *len = scratch->len - *start;
-    *i = at;
-    return 0;
-}
 
 /* A message that is one JSON object of at most JSON_MEMBERS members, each a string, an integer of
  * at most JSON_INT_DIGITS digits, true, false or null, no key twice: 0 and doc filled, -1 error

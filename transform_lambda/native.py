@@ -3,7 +3,7 @@
 Input: ``transform_lambda/_compiled/`` as ``scripts/build-native.sh`` makes it and ``make package
 NATIVE=1`` ships it: the mypyc library ``transform_lambda__mypyc``, one small extension module per
 compiled module, the hand-written C modules (``_native_rows``), and ``MANIFEST``
-(``sources<TAB>sha256`` of every ``.py`` and ``.c`` file of the package it was
+(``sources<TAB>sha256`` of every ``.py``, ``.c`` and ``.h`` file of the package it was
 compiled with, then ``module<TAB>name`` per compiled module). Output: every compiled module imported
 from its extension file, through an import finder first on ``sys.meta_path`` that serves this
 package's directory only; or nothing at all, so that every module loads from its source as without
@@ -37,8 +37,9 @@ NO_BUILD: Final = "source: no compiled build"
 SWITCHED_OFF: Final = f"source: {ENV_SWITCH}=off"
 _PACKAGE: Final = "transform_lambda"
 _PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__))
-# What a build is compiled from: mypyc's modules and the hand-written C ones (``_native_rows.c``).
-_SOURCE_SUFFIXES: Final = (".py", ".c")
+# What a build is compiled from: mypyc's modules and the hand-written C ones (``_native_rows.c`` and
+# the header it includes).
+_SOURCE_SUFFIXES: Final = (".py", ".c", ".h")
 # Which build this process runs: COMPILED or why the source (None until ``install``).
 STATUS: str | None = None
 
@@ -89,7 +90,7 @@ def read_manifest(directory: str) -> tuple[str, tuple[str, ...]]:
 
 
 def sources_digest(package_dir: str = _PACKAGE_DIR) -> str:
-    """The sha256 of every source under ``package_dir``, ``.py`` and ``.c`` files (paths and contents,
+    """The sha256 of every source under ``package_dir``, ``.py``, ``.c`` and ``.h`` files (paths and contents,
     in path order)."""
     files: list[str] = []
     for folder, subfolders, names in os.walk(package_dir):

@@ -78,13 +78,14 @@ def test_a_build_for_another_python_or_architecture_is_not_used(tmp_path: Path) 
 
 @pytest.mark.parametrize(
     "change",
-    ["parse/vpc_flow.py", "schema.py", "new.py", "-detect.py", "_native_rows.c"],
+    ["parse/vpc_flow.py", "schema.py", "new.py", "-detect.py", "_native_rows.c", "_json_text.h"],
     ids=[
         "a compiled module",
         "a module compiled ones inline constants from",
         "a new module",
         "a removed one",
         "a C module",
+        "a header the C modules include",
     ],
 )
 def test_a_build_of_other_sources_is_not_used(tmp_path: Path, change: str) -> None:
