@@ -30,7 +30,14 @@ $(CHECKOV): | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-demo: $(VENV)/.installed
+# The local twin's C (the transform's row writers and the reader of rows into Arrow), built for this
+# Python (stream_processor/native_twin.py); without a C compiler the twin runs the Python paths.
+NATIVE_TWIN := $(VENV)/native/MANIFEST
+$(NATIVE_TWIN): $(wildcard transform_lambda/*.py transform_lambda/*/*.py transform_lambda/*.c transform_lambda/*.h) \
+		stream_processor/firehose/_native_convert.c | $(VENV)/.installed
+	$(PY) -m stream_processor.native_twin build $(VENV)/native
+
+demo: $(VENV)/.installed $(NATIVE_TWIN)
 	rm -rf $(LAKE)
 	$(BIN)/stream-processor demo --lake $(LAKE)
 	$(PY) -m stream_processor.dashboard.traffic --lake $(LAKE)
@@ -117,7 +124,7 @@ $(VENV)/.installed-fast: $(VENV)/.installed
 
 # A few minutes; BENCH_QUICK=1 for about one. Then throughput and stages again on the Python of the
 # Lambda runtime we deploy to, when it is installed here (.bench/results-py<version>.json).
-bench: $(VENV)/.installed-fast
+bench: $(VENV)/.installed-fast $(NATIVE_TWIN)
 	$(PY) -m stream_processor.bench $(if $(BENCH_QUICK),--quick) --out $(BENCH_OUT)
 	PY=$(PY) BENCH_DIR=$(dir $(BENCH_OUT)) ./scripts/bench-runtime.sh $(if $(BENCH_QUICK),--quick)
 

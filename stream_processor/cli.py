@@ -155,6 +155,10 @@ def _delivery_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--verbose", action="store_true", help="show the transform's own (Powertools) log lines")
 
 
+# The commands that run the local twin's transform and conversion.
+_TWIN_COMMANDS: Final = frozenset({"run", "demo", "replay", "serve", "backfill", "redrive"})
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
     args = build_parser().parse_args(argv)
@@ -171,6 +175,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "fixtures": replay_cli.run_fixtures_command,
     }
     try:
+        if args.command in _TWIN_COMMANDS:
+            from stream_processor import native_twin
+
+            native_twin.load()  # the C make built for this Python, when current; else the Python paths
         return commands[args.command](args)
     except ProcessorError as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

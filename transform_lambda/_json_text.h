@@ -14,12 +14,12 @@ typedef struct {
     Py_ssize_t len, cap;
 } Out;
 
-static int reserve(Out *o, Py_ssize_t more) {
+/* Room for ``more`` bytes past o->len: 0, or -1 with MemoryError set. */
+static int grow(Out *o, Py_ssize_t more) {
     if (more > PY_SSIZE_T_MAX - o->len) {
         PyErr_NoMemory();
         return -1;
     }
-    if (o->len + more <= o->cap) return 0;
     Py_ssize_t cap = o->cap < 256 ? 256 : o->cap;
     while (cap < o->len + more) cap = cap > PY_SSIZE_T_MAX / 2 ? o->len + more : cap * 2;
     char *buf = PyMem_Realloc(o->buf, (size_t)cap);
@@ -32,7 +32,9 @@ static int reserve(Out *o, Py_ssize_t more) {
     return 0;
 }
 
-static int put(Out *o, const char *s, Py_ssize_t n) {
+static inline int reserve(Out *o, Py_ssize_t more) { return more <= o->cap - o->len ? 0 : grow(o, more); }
+
+static inline int put(Out *o, const char *s, Py_ssize_t n) {
     if (reserve(o, n) < 0) return -1;
     memcpy(o->buf + o->len, s, (size_t)n);
     o->len += n;
@@ -40,7 +42,6 @@ static int put(Out *o, const char *s, Py_ssize_t n) {
 }
 
 #define PUT_LITERAL(o, s) put((o), (s), (Py_ssize_t)(sizeof(s) - 1))
-
 
 /* Whether a byte must be escaped in a JSON string (and ends a run of plain bytes when reading one):
  * '"', '\\' and the control characters below 0x20. */

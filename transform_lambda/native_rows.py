@@ -41,6 +41,13 @@ _WRITERS: Final[dict[Parser, str]] = {
 }
 
 
+def use(module: ModuleType | None) -> None:
+    """Write rows with this module's C writers from now on (the local twin's build of
+    ``_native_rows.c`` for the tooling's Python, ``stream_processor.native_twin``), or with none."""
+    global _native
+    _native = module
+
+
 def available() -> bool:
     """Whether the C row writers are loaded."""
     return _native is not None
@@ -69,4 +76,4 @@ def payload_ndjson(payload: Payload, source: str, parser: Parser, arrival_time: 
     return b"".join(pieces), shaped.parse_errors
 
 
-__all__ = ["available", "payload_ndjson"]
+__all__ = ["available", "payload_ndjson", "use"]

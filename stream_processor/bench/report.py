@@ -158,6 +158,7 @@ def render(results: dict[str, Any]) -> str:
             ],
             ["Parquet B / gzip input B", f"{t['parquet_bytes_per_gzip_byte']:.3f}", f"{t['parquet_files']} files"],
             ["conserved", str(t["conserved"]), f"re-ingested items: {t['reingested_items']}"],
+            ["build", t.get("build", "unknown"), "native: the C make builds for this Python"],
         ]
         rows += [[f"  us/event: {k}", f"{v:.2f}", ""] for k, v in t["us_per_event"].items()]
         lines += _table(

@@ -24,7 +24,7 @@ from typing import Any, Final
 
 import pyarrow as pa
 
-from stream_processor import pipeline
+from stream_processor import native_twin, pipeline
 from stream_processor.bench.baselines import blueprint
 from stream_processor.bench.offline import offline_handler
 from stream_processor.firehose.invoke import Handler
@@ -132,7 +132,16 @@ def _breakdown(fixtures: Path, lake: Path, handler: Handler, buffer_mb: float) -
 
 
 def measure_twin(log_events: int, buffer_mb: float, runs: int) -> dict[str, Any]:
-    """Median over ``runs`` runs into fresh lakes, plus one instrumented run for the breakdown."""
+    """Median over ``runs`` runs into fresh lakes, plus one instrumented run for the breakdown; with the
+    twin's native build when ``make`` built a current one (``native_twin``), as the CLI runs it."""
+    build = native_twin.load()
+    try:
+        return {"build": build, **_measure_twin(log_events, buffer_mb, runs)}
+    finally:
+        native_twin.use(None)
+
+
+def _measure_twin(log_events: int, buffer_mb: float, runs: int) -> dict[str, Any]:
     pa.set_cpu_count(1)
     pa.set_io_thread_count(1)
     with tempfile.TemporaryDirectory(prefix="bench-twin-") as tmp:

@@ -1,8 +1,9 @@
 """Convert stage, columnar fast path: the ``Ok`` records of one batch into one Arrow table at once.
 
 Input: each record's decoded ``data`` (one JSON object a line, as the transform writes them). Output:
-per record, a ``ConvertedRecord`` whose rows are a slice of the batch's table; or ``None`` for the
-whole batch on anything unusual (accelerators off, a line that is not one object, a value of a kind
+per record, a ``ConvertedRecord`` whose rows are a slice of the batch's table, read by the C
+(``_native_convert.c``, once ``stream_processor.native_twin`` loaded it) or by orjson and Python; or
+``None`` for the whole batch on anything unusual (accelerators off, a line that is not one object, a value of a kind
 or range its column might refuse, a timestamp not spelled as the transform spells it). Then
 ``convert_record`` decides every record, so failures and their messages are always the row path's,
 and the fast path only ever produces the rows that path would have produced.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from itertools import pairwise
+from types import ModuleType
 from typing import Any, Final
 
 import pyarrow as pa
@@ -19,7 +21,7 @@ import pyarrow.compute as pc
 
 from stream_processor.firehose.convert import ConvertedRecord, arrow_schema
 from transform_lambda import accel
-from transform_lambda.schema import COLUMN_NAMES, COLUMN_TYPES
+from transform_lambda.schema import COLUMN_NAMES, COLUMN_TYPES, COLUMNS
 
 _NONE: Final = type(None)
 # The Python kinds (from orjson) a column takes here. String and timestamp columns are built as
@@ -40,14 +42,34 @@ _UTC_MS: Final = pa.timestamp("ms", tz="UTC")
 # 0001-01-01T00:00:00Z: Python's datetime starts at year 1, Arrow's parser also reads year 0.
 _FIRST_MS: Final = -62_135_596_800_000
 _ARROW_ERRORS: Final = (pa.ArrowException, OverflowError)
+# The C reader of the rows (``_native_convert``), when the twin's native build is loaded
+# (``stream_processor.native_twin``), and the columns as it takes them: (name, kind code); None when
+# the schema has a type it does not read.
+_native: ModuleType | None = None
+_KIND_CODES: Final = {"string": 0, "int": 1, "bigint": 2, "double": 3, "timestamp": 4, "map<string,string>": 5}
+_NATIVE_COLUMNS: Final = (
+    tuple((c.name, _KIND_CODES[c.type]) for c in COLUMNS) if all(c.type in _KIND_CODES for c in COLUMNS) else None
+)
 
 
 class _Unusual(Exception):
     """A value the fast path leaves to the row path."""
 
 
+def use(module: ModuleType | None) -> None:
+    """Read rows with this C reader from now on (``_native_convert``, built by
+    ``stream_processor.native_twin``), or with none."""
+    global _native
+    _native = module
+
+
 def convert_batch(datas: Sequence[bytes]) -> list[ConvertedRecord] | None:
-    """Every record's rows as a slice of one table, or None to convert record by record."""
+    """Every record's rows as a slice of one table, or None to convert record by record. The C reader,
+    when loaded, reads the usual batches; the Python path below reads the ones it leaves."""
+    if _native is not None and _NATIVE_COLUMNS is not None and accel.active():
+        native = _native.read_rows(list(datas), _NATIVE_COLUMNS)
+        if native is not None:
+            return _native_records(native)
     read = _read_columns(datas)
     if read is None:
         return None
@@ -65,6 +87,37 @@ def convert_batch(datas: Sequence[bytes]) -> list[ConvertedRecord] | None:
         )
         for start, end in pairwise(bounds)
     ]
+
+
+def _native_records(read: tuple[int, list[int], list[int], list[tuple[Any, ...]]]) -> list[ConvertedRecord]:
+    """The records of one table made from the C reader's buffers."""
+    rows, ends, unknown, buffers = read
+    schema = arrow_schema()
+    table = pa.Table.from_arrays(
+        [_native_array(field.type, rows, column) for field, column in zip(schema, buffers, strict=True)],
+        schema=schema,
+    )
+    starts = [0, *ends[:-1]]
+    return [
+        ConvertedRecord([], None, dropped, table.slice(start, end - start), table, start)
+        for start, end, dropped in zip(starts, ends, unknown, strict=True)
+    ]
+
+
+def _native_array(kind: pa.DataType, rows: int, column: tuple[Any, ...]) -> pa.Array[Any]:
+    """One column's array from its buffers (``_native_convert``'s layout): null count, validity, then
+    offsets and data (strings), values (numbers, timestamps), or offsets and the keys' and values'
+    offsets and data (the map)."""
+    nulls, validity, *data = column
+    buffers: list[pa.Buffer | None] = [None if validity is None else pa.py_buffer(validity)]
+    if isinstance(kind, pa.MapType):
+        offsets, key_offsets, key_data, item_offsets, item_data = data
+        entries = len(key_offsets) // 4 - 1
+        keys = pa.Array.from_buffers(pa.string(), entries, [None, pa.py_buffer(key_offsets), pa.py_buffer(key_data)])
+        items = pa.Array.from_buffers(pa.string(), entries, [None, pa.py_buffer(item_offsets), pa.py_buffer(item_data)])
+        pairs = pa.StructArray.from_arrays([keys, items], fields=[kind.key_field, kind.item_field])
+        return pa.Array.from_buffers(kind, rows, [*buffers, pa.py_buffer(offsets)], nulls, children=[pairs])
+    return pa.Array.from_buffers(kind, rows, [*buffers, *map(pa.py_buffer, data)], nulls)
 
 
 def _read_columns(datas: Sequence[bytes]) -> tuple[dict[str, list[object]], list[dict[str, object]], list[int]] | None:
@@ -143,4 +196,4 @@ def _count_unknown(docs: list[dict[str, object]], unknown: set[str]) -> int:
     return sum(key in unknown for doc in docs for key in doc) if unknown else 0
 
 
-__all__ = ["convert_batch"]
+__all__ = ["convert_batch", "use"]

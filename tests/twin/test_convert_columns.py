@@ -1,6 +1,8 @@
 """Convert stage, columnar fast path: every batch it takes gives the row path's tables, unknown-key
 counts and Parquet bytes; every batch the row path would fail, or that is unusual, it leaves to the
-row path, so format-conversion failures never depend on it."""
+row path, so format-conversion failures never depend on it. Every test runs twice: with the rows read
+by orjson and Python, and by the twin's C reader (``_native_convert.c``, built here for this Python
+with warnings as errors), whose batches must also be valid Arrow down to the buffers."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import random
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pyarrow as pa
@@ -19,8 +22,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from stream_processor import pipeline
+from stream_processor import native_twin, pipeline
 from stream_processor.bench.twin import write_fixtures
+from stream_processor.firehose import convert_columns
 from stream_processor.firehose.convert import (
     ConvertedRecord,
     convert_record,
@@ -86,6 +90,24 @@ def with_row(base: dict[str, Any], **changes: Any) -> bytes:
     return ndjson({**base, **changes})
 
 
+@pytest.fixture(scope="module")
+def native_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
+    directory = tmp_path_factory.mktemp("native")
+    native_twin.build(directory, strict=True)
+    return native_twin.import_built(directory)
+
+
+@pytest.fixture(autouse=True, params=["python", "c"])
+def reader(request: pytest.FixtureRequest, native_build: dict[str, ModuleType]) -> Iterator[ModuleType | None]:
+    """The reader of this run: None (orjson and Python) or the C module."""
+    module = native_build[native_twin.MODULES[1][0]] if request.param == "c" else None
+    convert_columns.use(module)
+    try:
+        yield module
+    finally:
+        convert_columns.use(None)
+
+
 def assert_fast_matches_rows(datas: list[bytes], fast: list[ConvertedRecord]) -> None:
     slow = [convert_record(d) for d in datas]
     assert all(s.error is None for s in slow)
@@ -94,6 +116,8 @@ def assert_fast_matches_rows(datas: list[bytes], fast: list[ConvertedRecord]) ->
         assert f.error is None and f.rows == [] and f.table is not None
         assert f.row_count == len(s.rows) and f.unknown_keys == s.unknown_keys
         assert f.table.equals(rows_to_table(s.rows))
+    for whole in {id(f.whole): f.whole for f in fast if f.whole is not None}.values():
+        whole.validate(full=True)
     whole_fast = parts_to_table([f.table for f in fast if f.table is not None])
     whole_slow = rows_to_table([r for s in slow for r in s.rows])
     assert whole_fast.equals(whole_slow)
@@ -136,6 +160,9 @@ def test_convert_columns_transform_rows_take_the_fast_path_with_the_row_path_tab
         with_row(LAMBDA_ROW, message='ünïcödé \u2028 \x00 "quoted" 🎉', fields={"ключ": "значение"}),
         ndjson(LAMBDA_ROW).replace(b"\n", b"\r\n") + b"\n\n",
         ndjson({"message": "only a message"}),
+        b'{"message":"a","message":"b"}\n',  # a key twice: the last value
+        b'{"message":"a","x":1,"x":2,"y":3}\n',  # an unknown key twice counts once
+        b'{"message":"m","fields":{"a":"1","b":"x","a":"2"}}\n',  # a map's key twice: the last value
     ],
 )
 def test_convert_columns_unusual_but_valid_rows_match_the_row_path(data: bytes) -> None:
@@ -191,6 +218,13 @@ def test_convert_columns_rows_the_row_path_reads_otherwise_are_left_to_it(data: 
         b"[1, 2]\n",
         b'{"message": "m"\n',
         b"\xff\xfe\n",
+        b'{"message":"m","duration_ms":1e400}\n',  # past a double's range
+        b'{"message":"\xed\xa0\x80"}\n',  # a surrogate in UTF-8
+        b'{"message":"\xc0\xaf"}\n',  # overlong
+        b'{"message":"\xe0\x80\xaf"}\n',
+        b'{"message":"\xf0\x80\x80\xaf"}\n',
+        b'{"message":"\xf4\x90\x80\x80"}\n',  # past U+10FFFF
+        b'{"message":"\xe2\x82"}\n',  # cut short
     ],
 )
 def test_convert_columns_any_row_the_row_path_refuses_sends_the_batch_to_it(data: bytes) -> None:
@@ -413,6 +447,9 @@ def test_convert_columns_transform_shaped_batches_always_take_the_fast_path(
     if any(records):
         assert fast is not None
         assert_fast_matches_rows(datas, fast)
+        # the C itself read them (not the Python path after it left them)
+        reader = convert_columns._native
+        assert reader is None or reader.read_rows(datas, convert_columns._NATIVE_COLUMNS) is not None
 
 
 # --- the whole twin: the same lake, error documents and counts with the fast path as without it

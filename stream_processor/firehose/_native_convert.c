@@ -1,0 +1,510 @@
+/* Convert stage, native (the local twin's, built for the tooling's Python): a batch's rows straight
+ * into Arrow buffers.
+ *
+ * Input: the decoded data of a batch's Ok records (one JSON object a line, as the transform writes
+ * them) and the table's columns as (name, kind) pairs. Output: what convert_columns builds the batch's
+ * table from: (rows, ends, unknown, columns). ``ends[r]`` is where record r's rows end, ``unknown[r]``
+ * how many of its keys are outside the schema (dropped, as Firehose drops them), and per column a
+ * tuple of its Arrow buffers, first its null count and validity bitmap (None when it has no nulls):
+ *   STRING: (nulls, validity, offsets int32, UTF-8 data)
+ *   INT32, INT64, DOUBLE, TIMESTAMP (epoch milliseconds): (nulls, validity, values)
+ *   STRING_MAP: (nulls, validity, offsets int32, key offsets, key data, value offsets, value data)
+ * Or None, on anything this reader does not know to be usual; then convert_columns' Python path
+ * decides, so what a record converts to, and why one fails, never depends on this module:
+ *   - invalid UTF-8, a line that is not one JSON object, a key twice, a nested value outside the map
+ *     column, a string with a lone surrogate (everything json.loads would refuse or read otherwise);
+ *   - a string column's value that is not a string; an int or bigint column's value that is not an
+ *     integer of its range; a double column's that is not a finite number (an integer past 2**53,
+ *     which Arrow refuses as a double, included); a timestamp not spelled as the transform spells it
+ *     (yyyy-MM-ddTHH:mm:ss.SSSZ, a valid date of year 1 or later); a map that is not an object of
+ *     strings, or that has a key twice;
+ *   - no rows at all, or more than 2**31 - 1 bytes of one column's strings.
+ * null is a null of any column. tests/unit/test_native_convert.py holds it to the Python path.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../transform_lambda/_json_text.h"
+
+enum { STRING, INT32, INT64, DOUBLE, TIMESTAMP, STRING_MAP, KINDS };
+
+#define MAX_COLUMNS 256
+#define MAX_NAME 64
+#define MAX_MAP_KEYS 256
+#define MAX_UNKNOWN 16 /* keys outside the schema in one row */
+#define MAX_NUMBER_TEXT 64
+#define EXACT_DOUBLE_INT 9007199254740992LL /* 2**53 */
+
+/* One column being filled: ``count`` rows so far (a row's value, or a null for a row without it). */
+typedef struct {
+    const char *name;
+    Py_ssize_t name_len;
+    int kind;
+    Py_ssize_t count, nulls;
+    Out present; /* one byte per row: 1 a value, 0 a null */
+    Out values;  /* fixed-width values, or int32 offsets (strings: into data; maps: entries) */
+    Out data;    /* string bytes; a map's key offsets */
+    Out key_data, item_offsets, item_data;
+} Column;
+
+typedef struct {
+    Column column[MAX_COLUMNS];
+    int count;
+    Out key;           /* the key being read */
+    Out unknown_keys;  /* the row's keys outside the schema, back to back */
+    Py_ssize_t unknown_end[MAX_UNKNOWN];
+    int unknowns;
+} Table;
+
+static int put_int32(Out *o, int32_t v) { return put(o, (const char *)&v, 4); }
+static int put_int64(Out *o, int64_t v) { return put(o, (const char *)&v, 8); }
+
+/* Whether p[0..n) is valid UTF-8 (no surrogates, no overlong forms, at most U+10FFFF), as Python's
+ * and orjson's decoders require; ASCII eight bytes at a time. */
+static int valid_utf8(const unsigned char *p, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (n - i >= 8) {
+            uint64_t x;
+            memcpy(&x, p + i, 8);
+            if ((x & HIGHS) == 0) {
+                i += 8;
+                continue;
+            }
+        }
+        unsigned c = p[i];
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        int more;
+        unsigned low = 0x80, high = 0xBF; /* the second byte's range */
+        if (c >= 0xC2 && c <= 0xDF) {
+            more = 1;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            more = 2;
+            if (c == 0xE0) low = 0xA0;
+            if (c == 0xED) high = 0x9F; /* no surrogates */
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            more = 3;
+            if (c == 0xF0) low = 0x90;
+            if (c == 0xF4) high = 0x8F;
+        } else {
+            return 0;
+        }
+        if (n - i <= more || p[i + 1] < low || p[i + 1] > high) return 0;
+        for (int k = 2; k <= more; k++)
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF) return 0;
+        i += more + 1;
+    }
+    return 1;
+}
+
+static Py_ssize_t skip_space(const char *p, Py_ssize_t n, Py_ssize_t i) {
+    while (i < n && is_json_space(p[i])) i++;
+    return i;
+}
+
+/* A JSON number at p[*i], by the grammar: its span, and whether it is an integer (no fraction or
+ * exponent). 0 and *i past it, 1 not a number. */
+static int number_span(const char *p, Py_ssize_t n, Py_ssize_t *i, Py_ssize_t *start, int *integer) {
+    Py_ssize_t at = *i;
+    *start = at;
+    if (at < n && p[at] == '-') at++;
+    if (at == n || p[at] < '0' || p[at] > '9') return 1;
+    if (p[at] == '0') {
+        at++;
+    } else {
+        while (at < n && p[at] >= '0' && p[at] <= '9') at++;
+    }
+    *integer = 1;
+    if (at < n && p[at] == '.') {
+        *integer = 0;
+        at++;
+        if (at == n || p[at] < '0' || p[at] > '9') return 1;
+        while (at < n && p[at] >= '0' && p[at] <= '9') at++;
+    }
+    if (at < n && (p[at] == 'e' || p[at] == 'E')) {
+        *integer = 0;
+        at++;
+        if (at < n && (p[at] == '+' || p[at] == '-')) at++;
+        if (at == n || p[at] < '0' || p[at] > '9') return 1;
+        while (at < n && p[at] >= '0' && p[at] <= '9') at++;
+    }
+    *i = at;
+    return 0;
+}
+
+/* An integer's text (number_span's, integer) as int64: 1 and *value, 0 out of range. */
+static int integer_value(const char *p, Py_ssize_t n, int64_t *value) {
+    int negative = p[0] == '-';
+    Py_ssize_t k = negative;
+    if (n - k > 19) return 0;
+    uint64_t v = 0;
+    for (; k < n; k++) v = v * 10 + (uint64_t)(p[k] - '0'); /* 19 digits fit in 64 bits */
+    if (negative ? v > (uint64_t)INT64_MAX + 1 : v > (uint64_t)INT64_MAX) return 0;
+    *value = negative ? (int64_t)(0 - v) : (int64_t)v;
+    return 1;
+}
+
+static const int DAYS_IN_MONTH[13] = {0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+
+static int two(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+/* Days from 1970-01-01 to the date (proleptic Gregorian; H. Hinnant's days_from_civil). */
+static int64_t days_from_civil(int64_t y, int64_t m, int64_t d) {
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* yyyy-MM-ddTHH:mm:ss.SSSZ (24 bytes) as epoch milliseconds: 1 and *ms, 0 spelled otherwise or not
+ * a valid date of year 1 or later. */
+static int transform_timestamp(const char *p, int64_t *ms) {
+    static const char SHAPE[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+    for (int k = 0; k < 24; k++) {
+        if (SHAPE[k] == 'd' ? p[k] < '0' || p[k] > '9' : p[k] != SHAPE[k]) return 0;
+    }
+    int year = two(p) * 100 + two(p + 2), month = two(p + 5), day = two(p + 8);
+    int hour = two(p + 11), minute = two(p + 14), second = two(p + 17);
+    int milli = (p[20] - '0') * 100 + two(p + 21);
+    if (year < 1 || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return 0;
+    int leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
+    if (day > DAYS_IN_MONTH[month] + (month == 2 && leap)) return 0;
+    *ms = ((days_from_civil(year, month, day) * 24 + hour) * 60 + minute) * 60000LL + second * 1000LL + milli;
+    return 1;
+}
+
+/* Nulls for the column's rows up to ``row`` (not including it): an offset again (strings, maps) or
+ * a zero (numbers) in place of each value. */
+static int fill_nulls(Column *c, Py_ssize_t row) {
+    Py_ssize_t missing = row - c->count;
+    if (missing <= 0) return 0;
+    Py_ssize_t width = c->kind == INT32 || c->kind == STRING || c->kind == STRING_MAP ? 4 : 8;
+    if (reserve(&c->present, missing) < 0 || reserve(&c->values, missing * width) < 0) return -1;
+    memset(c->present.buf + c->present.len, 0, (size_t)missing);
+    c->present.len += missing;
+    char *w = c->values.buf + c->values.len;
+    if (c->kind == STRING || c->kind == STRING_MAP) {
+        int32_t offset = (int32_t)(c->kind == STRING ? c->data.len : c->data.len / 4 - 1);
+        for (Py_ssize_t k = 0; k < missing; k++) memcpy(w + 4 * k, &offset, 4);
+    } else {
+        memset(w, 0, (size_t)(missing * width));
+    }
+    c->values.len += missing * width;
+    c->nulls += missing;
+    c->count = row;
+    return 0;
+}
+
+/* A string at p[*i] appended to ``data`` and its end offset to ``offsets``: 0, -1 error set, 1 not
+ * usual. */
+static int string_into(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *offsets, Out *data) {
+    Py_ssize_t start, len;
+    if (*i == n || p[*i] != '"') return 1;
+    int status = read_json_string(p, n, i, data, &start, &len);
+    if (status != 0) return status;
+    if (data->len > INT32_MAX) return 1;
+    return put_int32(offsets, (int32_t)data->len) < 0 ? -1 : 0;
+}
+
+/* A map column's value at p[*i]: an object of strings, no key twice. */
+static int map_into(Column *c, const char *p, Py_ssize_t n, Py_ssize_t *i) {
+    Py_ssize_t at = skip_space(p, n, *i + 1), first = c->data.len / 4 - 1, entries = 0;
+    if (at < n && p[at] == '}') {
+        at++;
+    } else {
+        for (;;) {
+            if (entries == MAX_MAP_KEYS) return 1;
+            int status = string_into(p, n, &at, &c->data, &c->key_data);
+            if (status != 0) return status;
+            const int32_t *offsets = (const int32_t *)c->data.buf + first;
+            int32_t key = offsets[entries], end = offsets[entries + 1];
+            for (Py_ssize_t k = 0; k < entries; k++) /* a key twice: json.loads keeps the last value */
+                if (offsets[k + 1] - offsets[k] == end - key &&
+                    memcmp(c->key_data.buf + offsets[k], c->key_data.buf + key, (size_t)(end - key)) == 0)
+                    return 1;
+            entries++;
+            at = skip_space(p, n, at);
+            if (at == n || p[at] != ':') return 1;
+            at = skip_space(p, n, at + 1);
+            if ((status = string_into(p, n, &at, &c->item_offsets, &c->item_data)) != 0) return status;
+            at = skip_space(p, n, at);
+            if (at < n && p[at] == '}') {
+                at++;
+                break;
+            }
+            if (at == n || p[at] != ',') return 1;
+            at = skip_space(p, n, at + 1);
+        }
+    }
+    *i = at;
+    if (c->data.len / 4 - 1 > INT32_MAX) return 1;
+    return put_int32(&c->values, (int32_t)(c->data.len / 4 - 1)) < 0 ? -1 : 0;
+}
+
+/* A column's value at p[*i] (not null): 0 and *i past it, -1 error set, 1 not usual. */
+static int value_into(Column *c, const char *p, Py_ssize_t n, Py_ssize_t *i) {
+    if (c->kind == STRING) return string_into(p, n, i, &c->values, &c->data);
+    if (c->kind == STRING_MAP) return *i < n && p[*i] == '{' ? map_into(c, p, n, i) : 1;
+    if (c->kind == TIMESTAMP) {
+        int64_t ms;
+        if (n - *i < 26 || p[*i] != '"' || p[*i + 25] != '"' || !transform_timestamp(p + *i + 1, &ms)) return 1;
+        *i += 26;
+        return put_int64(&c->values, ms) < 0 ? -1 : 0;
+    }
+    Py_ssize_t start;
+    int integer;
+    if (number_span(p, n, i, &start, &integer) != 0) return 1;
+    int64_t v;
+    if (c->kind == DOUBLE) {
+        double d;
+        if (integer) {
+            if (!integer_value(p + start, *i - start, &v) || v > EXACT_DOUBLE_INT || v < -EXACT_DOUBLE_INT) return 1;
+            d = (double)v;
+        } else {
+            char text[MAX_NUMBER_TEXT + 1];
+            if (*i - start > MAX_NUMBER_TEXT) return 1;
+            memcpy(text, p + start, (size_t)(*i - start));
+            text[*i - start] = '\0';
+            d = PyOS_string_to_double(text, NULL, NULL); /* correctly rounded, as orjson reads it */
+            if (d == -1.0 && PyErr_Occurred()) return -1;
+            if (!isfinite(d)) return 1;
+        }
+        return put(&c->values, (const char *)&d, 8) < 0 ? -1 : 0;
+    }
+    if (!integer || !integer_value(p + start, *i - start, &v)) return 1;
+    if (c->kind == INT32) {
+        if (v < INT32_MIN || v > INT32_MAX) return 1;
+        return put_int32(&c->values, (int32_t)v) < 0 ? -1 : 0;
+    }
+    return put_int64(&c->values, v) < 0 ? -1 : 0;
+}
+
+/* The value of a key outside the schema, skipped: a string, number, true, false or null. */
+static int skip_value(Table *t, const char *p, Py_ssize_t n, Py_ssize_t *i) {
+    Py_ssize_t start, len;
+    int integer;
+    if (*i == n) return 1;
+    if (p[*i] == '"') {
+        t->key.len = 0;
+        return read_json_string(p, n, i, &t->key, &start, &len);
+    }
+    const char *const literals[] = {"true", "false", "null"};
+    for (int k = 0; k < 3; k++) {
+        Py_ssize_t len_k = (Py_ssize_t)strlen(literals[k]);
+        if (n - *i >= len_k && memcmp(p + *i, literals[k], (size_t)len_k) == 0) {
+            *i += len_k;
+            return 0;
+        }
+    }
+    return number_span(p, n, i, &start, &integer);
+}
+
+static Column *column_named(Table *t, const char *key, Py_ssize_t len) {
+    for (int k = 0; k < t->count; k++) {
+        Column *c = &t->column[k];
+        if (c->name_len == len && c->name[0] == key[0] && memcmp(c->name, key, (size_t)len) == 0) return c;
+    }
+    return NULL;
+}
+
+/* The key just read (t->key), outside the schema, noted for the row: 0, -1 error set, 1 not usual (the
+ * row has it twice, or too many such keys to look). */
+static int unknown_key(Table *t, Py_ssize_t len) {
+    if (t->unknowns == MAX_UNKNOWN) return 1;
+    Py_ssize_t start = 0;
+    for (int k = 0; k < t->unknowns; k++) {
+        if (t->unknown_end[k] - start == len && memcmp(t->unknown_keys.buf + start, t->key.buf, (size_t)len) == 0)
+            return 1;
+        start = t->unknown_end[k];
+    }
+    if (put(&t->unknown_keys, t->key.buf, len) < 0) return -1;
+    t->unknown_end[t->unknowns++] = t->unknown_keys.len;
+    return 0;
+}
+
+/* One line's object as row ``row``: 0, -1 error set, 1 not usual. */
+static int read_row(Table *t, const char *p, Py_ssize_t n, Py_ssize_t row, Py_ssize_t *unknown) {
+    t->unknowns = 0;
+    t->unknown_keys.len = 0;
+    Py_ssize_t i = skip_space(p, n, 0);
+    if (i == n || p[i] != '{') return 1;
+    i = skip_space(p, n, i + 1);
+    if (i < n && p[i] == '}') {
+        i++;
+    } else {
+        for (;;) {
+            Py_ssize_t start, len;
+            if (i == n || p[i] != '"') return 1;
+            t->key.len = 0;
+            int status = read_json_string(p, n, &i, &t->key, &start, &len);
+            if (status != 0) return status;
+            i = skip_space(p, n, i);
+            if (i == n || p[i] != ':') return 1;
+            i = skip_space(p, n, i + 1);
+            Column *c = column_named(t, t->key.buf, len);
+            if (c == NULL) { /* a key outside the schema: counted once, as json.loads keeps one */
+                if ((status = unknown_key(t, len)) != 0) return status;
+                (*unknown)++;
+                if ((status = skip_value(t, p, n, &i)) != 0) return status;
+            } else {
+                if (c->count > row) return 1; /* the key twice */
+                if (fill_nulls(c, row) < 0) return -1;
+                if (n - i >= 4 && memcmp(p + i, "null", 4) == 0) {
+                    i += 4;
+                    if (fill_nulls(c, row + 1) < 0) return -1;
+                } else {
+                    if ((status = value_into(c, p, n, &i)) != 0) return status;
+                    if (put(&c->present, "\1", 1) < 0) return -1;
+                    c->count++;
+                }
+            }
+            i = skip_space(p, n, i);
+            if (i < n && p[i] == '}') {
+                i++;
+                break;
+            }
+            if (i == n || p[i] != ',') return 1;
+            i = skip_space(p, n, i + 1);
+        }
+    }
+    return skip_space(p, n, i) == n ? 0 : 1;
+}
+
+static PyObject *bytes_of(const Out *o) { return PyBytes_FromStringAndSize(o->buf ? o->buf : "", o->len); }
+
+/* The column's null count and validity bitmap (None without nulls), then its buffers. */
+static PyObject *column_buffers(const Column *c) {
+    PyObject *validity;
+    if (c->nulls == 0) {
+        validity = Py_NewRef(Py_None);
+    } else {
+        validity = PyBytes_FromStringAndSize(NULL, (c->count + 7) / 8);
+        if (validity == NULL) return NULL;
+        unsigned char *bits = (unsigned char *)PyBytes_AS_STRING(validity);
+        memset(bits, 0, (size_t)((c->count + 7) / 8));
+        for (Py_ssize_t r = 0; r < c->count; r++)
+            if (c->present.buf[r]) bits[r >> 3] |= (unsigned char)(1u << (r & 7));
+    }
+    if (c->kind == STRING)
+        return Py_BuildValue("nNNN", c->nulls, validity, bytes_of(&c->values), bytes_of(&c->data));
+    if (c->kind == STRING_MAP)
+        return Py_BuildValue("nNNNNNN", c->nulls, validity, bytes_of(&c->values), bytes_of(&c->data),
+                             bytes_of(&c->key_data), bytes_of(&c->item_offsets), bytes_of(&c->item_data));
+    return Py_BuildValue("nNN", c->nulls, validity, bytes_of(&c->values));
+}
+
+static void free_table(Table *t) {
+    for (int k = 0; k < t->count; k++) {
+        Column *c = &t->column[k];
+        PyMem_Free(c->present.buf);
+        PyMem_Free(c->values.buf);
+        PyMem_Free(c->data.buf);
+        PyMem_Free(c->key_data.buf);
+        PyMem_Free(c->item_offsets.buf);
+        PyMem_Free(c->item_data.buf);
+    }
+    PyMem_Free(t->key.buf);
+    PyMem_Free(t->unknown_keys.buf);
+}
+
+/* The columns' (name, kind) pairs into t: 0, -1 error set. */
+static int read_columns(Table *t, PyObject *columns) {
+    if (!PyTuple_Check(columns) || PyTuple_GET_SIZE(columns) > MAX_COLUMNS) {
+        PyErr_SetString(PyExc_TypeError, "columns must be a tuple of at most 256 (name, kind) pairs");
+        return -1;
+    }
+    for (Py_ssize_t k = 0; k < PyTuple_GET_SIZE(columns); k++) {
+        PyObject *pair = PyTuple_GET_ITEM(columns, k);
+        Column *c = &t->column[t->count];
+        int kind;
+        if (!PyArg_ParseTuple(pair, "s#i", &c->name, &c->name_len, &kind)) return -1;
+        if (kind < 0 || kind >= KINDS || c->name_len == 0 || c->name_len > MAX_NAME) {
+            PyErr_SetString(PyExc_ValueError, "a column's kind or name is out of range");
+            return -1;
+        }
+        c->kind = kind;
+        t->count++;
+        /* Offsets start at 0; a map's entries start at 0 (its key offsets too). */
+        if ((kind == STRING || kind == STRING_MAP) && put_int32(&c->values, 0) < 0) return -1;
+        if (kind == STRING_MAP && (put_int32(&c->data, 0) < 0 || put_int32(&c->item_offsets, 0) < 0)) return -1;
+    }
+    return 0;
+}
+
+static PyObject *read_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
+    (void)module;
+    if (nargs != 2 || !PyList_Check(args[0])) {
+        PyErr_SetString(PyExc_TypeError, "read_rows(datas: list[bytes], columns)");
+        return NULL;
+    }
+    PyObject *datas = args[0], *result = NULL, *ends = NULL, *unknowns = NULL, *buffers = NULL;
+    Table *t = PyMem_Calloc(1, sizeof(Table));
+    if (t == NULL) return PyErr_NoMemory();
+    if (read_columns(t, args[1]) < 0 || (ends = PyList_New(0)) == NULL || (unknowns = PyList_New(0)) == NULL) goto done;
+    Py_ssize_t rows = 0;
+    int status = 0;
+    for (Py_ssize_t r = 0; r < PyList_GET_SIZE(datas) && status == 0; r++) {
+        PyObject *data = PyList_GET_ITEM(datas, r);
+        if (!PyBytes_Check(data)) {
+            PyErr_SetString(PyExc_TypeError, "datas must hold bytes");
+            goto done;
+        }
+        const char *p = PyBytes_AS_STRING(data);
+        Py_ssize_t n = PyBytes_GET_SIZE(data), unknown = 0;
+        if (!valid_utf8((const unsigned char *)p, n)) {
+            status = 1;
+            break;
+        }
+        for (Py_ssize_t at = 0; at < n && status == 0;) {
+            const char *newline = memchr(p + at, '\n', (size_t)(n - at));
+            Py_ssize_t end = newline ? newline - p : n;
+            if (end > at) status = read_row(t, p + at, end - at, rows++, &unknown);
+            at = end + 1;
+        }
+        if (status < 0) goto done;
+        PyObject *end = PyLong_FromSsize_t(rows), *count = PyLong_FromSsize_t(unknown);
+        int failed = end == NULL || count == NULL || PyList_Append(ends, end) < 0 || PyList_Append(unknowns, count) < 0;
+        Py_XDECREF(end);
+        Py_XDECREF(count);
+        if (failed) goto done;
+    }
+    if (status != 0 || rows == 0) {
+        result = status < 0 ? NULL : Py_NewRef(Py_None);
+        goto done;
+    }
+    if ((buffers = PyList_New(t->count)) == NULL) goto done;
+    for (int k = 0; k < t->count; k++) {
+        PyObject *column;
+        if (fill_nulls(&t->column[k], rows) < 0 || (column = column_buffers(&t->column[k])) == NULL) goto done;
+        PyList_SET_ITEM(buffers, k, column);
+    }
+    result = Py_BuildValue("nOOO", rows, ends, unknowns, buffers);
+done:
+    Py_XDECREF(ends);
+    Py_XDECREF(unknowns);
+    Py_XDECREF(buffers);
+    free_table(t);
+    PyMem_Free(t);
+    return result;
+}
+
+static PyMethodDef METHODS[] = {
+    {"read_rows", (PyCFunction)(void (*)(void))read_rows, METH_FASTCALL,
+     "read_rows(datas, columns) -> (rows, ends, unknown, columns) | None\n"
+     "The records' rows as Arrow buffers per column, or None to leave them to the Python path."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef MODULE = {PyModuleDef_HEAD_INIT, "stream_processor.firehose._native_convert", NULL, 0,
+                                    METHODS, NULL, NULL, NULL, NULL};
+
+PyMODINIT_FUNC PyInit__native_convert(void) { return PyModuleDef_Init(&MODULE); }

@@ -1,0 +1,144 @@
+"""Load stage (the local twin's): the hand-written C, built for the tooling's Python.
+
+Input: the directory ``python -m stream_processor.native_twin build DIR`` writes (``make`` builds it
+into ``.venv/native``): the transform's row writers (``transform_lambda/_native_rows.c``) and the
+twin's reader of rows into Arrow buffers (``stream_processor/firehose/_native_convert.c``), compiled
+with this machine's C compiler for this Python, and ``MANIFEST``, the sha256 of the sources they were
+built from. Output: the modules put where the twin's transform and conversion use them
+(``transform_lambda.native_rows``, ``convert_columns``), which then write and read the very bytes the
+Python paths do, faster; or nothing, and the Python paths run. Nothing is loaded without a build, with
+a build of other sources (a stale build never runs), with ``STREAM_PROCESSOR_NATIVE=off``, or when a
+module does not load. The Lambda's build is ``transform_lambda.native``'s; this one never ships.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+from collections.abc import Sequence
+from pathlib import Path
+from types import ModuleType
+from typing import Final
+
+from stream_processor.firehose import convert_columns
+from transform_lambda import native_rows
+from transform_lambda.native import ENV_SWITCH, sources_digest
+
+REPO: Final = Path(__file__).resolve().parent.parent
+# (module name, source): each built as one extension module of that name.
+MODULES: Final = (
+    ("transform_lambda._native_rows", REPO / "transform_lambda" / "_native_rows.c"),
+    ("stream_processor.firehose._native_convert", REPO / "stream_processor" / "firehose" / "_native_convert.c"),
+)
+MANIFEST: Final = "MANIFEST"
+DEFAULT_DIR: Final = Path(sys.prefix) / "native"
+LOADED: Final = "native"
+
+
+def digest() -> str:
+    """The sha256 of what a build is made from: the transform package's sources (the row writers
+    mirror its parsers) and the twin's reader."""
+    combined = hashlib.sha256(sources_digest().encode())
+    combined.update(MODULES[1][1].read_bytes())
+    return combined.hexdigest()
+
+
+def _file(directory: Path, name: str) -> Path:
+    return directory / (name.rpartition(".")[2] + importlib.machinery.EXTENSION_SUFFIXES[0])
+
+
+def build(directory: Path, *, strict: bool = False) -> None:
+    """Compile every module for this Python into ``directory`` and write its MANIFEST; ``strict``
+    makes warnings errors (the tests' build).
+
+    Raises:
+        FileNotFoundError: no C compiler (``cc``).
+        subprocess.CalledProcessError: a module did not compile.
+    """
+    compiler = shutil.which(os.environ.get("CC", "cc"))
+    if compiler is None:
+        raise FileNotFoundError("no C compiler (cc) found")
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / MANIFEST).unlink(missing_ok=True)
+    include = sysconfig.get_paths()["include"]
+    flags = ["-shared", "-fPIC", "-O2", "-Wall", "-Wextra", *(["-Werror"] if strict else [])]
+    for name, source in MODULES:
+        subprocess.run([compiler, *flags, f"-I{include}", str(source), "-o", str(_file(directory, name))], check=True)
+    (directory / MANIFEST).write_text(f"sources\t{digest()}\n", encoding="utf-8")
+
+
+def import_built(directory: Path) -> dict[str, ModuleType]:
+    """Every module of the build in ``directory``, imported (not registered in ``sys.modules``).
+
+    Raises:
+        ImportError: a module did not load.
+    """
+    modules: dict[str, ModuleType] = {}
+    for name, _ in MODULES:
+        spec = importlib.util.spec_from_file_location(name, _file(directory, name))
+        if spec is None or spec.loader is None:
+            raise ImportError(f"no module {name} in {directory}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules[name] = module
+    return modules
+
+
+def use(modules: dict[str, ModuleType] | None) -> None:
+    """Put the built modules where the twin uses them, or take them away (None)."""
+    native_rows.use(None if modules is None else modules[MODULES[0][0]])
+    convert_columns.use(None if modules is None else modules[MODULES[1][0]])
+
+
+def load(directory: Path = DEFAULT_DIR) -> str:
+    """Use the build in ``directory`` if it is current; returns LOADED or why the Python paths run."""
+    if os.environ.get(ENV_SWITCH, "").lower() == "off":
+        return f"python: {ENV_SWITCH}=off"
+    try:
+        recorded = (directory / MANIFEST).read_text(encoding="utf-8")
+    except OSError:
+        return "python: no native build (make builds one)"
+    try:
+        current = digest()
+    except OSError:  # sources not at hand (an installed copy without its C)
+        return "python: no native build (its sources are not at hand)"
+    if recorded != f"sources\t{current}\n":
+        return "python: the native build is of other sources (make rebuilds it)"
+    try:
+        modules = import_built(directory)
+    except ImportError as exc:
+        return f"python: the native build does not load ({exc})"
+    use(modules)
+    return LOADED
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m stream_processor.native_twin build [DIR]``: build for this Python (a note and exit 0
+    when there is no C compiler: the twin then runs the Python paths)."""
+    parser = argparse.ArgumentParser(prog="python -m stream_processor.native_twin", description=__doc__)
+    parser.add_argument("command", choices=["build"])
+    parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
+    args = parser.parse_args(argv)
+    try:
+        build(args.directory)
+    except FileNotFoundError as exc:
+        print(f"native_twin: {exc}; the local twin runs the Python paths", file=sys.stderr)
+        return 0
+    except subprocess.CalledProcessError as exc:
+        print(f"native_twin: the build failed ({exc}); the local twin runs the Python paths", file=sys.stderr)
+        return 1
+    print(f"native_twin: built {len(MODULES)} modules into {args.directory}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+__all__ = ["DEFAULT_DIR", "LOADED", "MODULES", "build", "digest", "import_built", "load", "main", "use"]

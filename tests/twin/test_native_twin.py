@@ -1,0 +1,183 @@
+"""The local twin's native build (``stream_processor.native_twin``): the C row writers and the C reader
+of rows into Arrow, built here for this Python. The twin writes the same lake, byte for byte, with it
+as without it; it is loaded only when current, and the C reader survives any bytes."""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import Counter
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from stream_processor import cli, native_twin
+from stream_processor.bench.twin import write_fixtures
+from stream_processor.firehose import convert_columns
+from stream_processor.firehose.convert import convert_record
+from tests.conftest import FIXTURES
+from tests.twin.test_convert_columns import LAMBDA_ROW, VPC_ROW, assert_fast_matches_rows, lake_files, ndjson, run_twin
+from transform_lambda import native_rows
+from transform_lambda.handler import lambda_handler
+
+READER = native_twin.MODULES[1][0]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    directory = tmp_path_factory.mktemp("native")
+    native_twin.build(directory, strict=True)
+    return directory
+
+
+@pytest.fixture(autouse=True)
+def python_paths_after() -> Iterator[None]:
+    yield
+    native_twin.use(None)
+
+
+class _Counting:
+    """A module whose functions count their calls and the calls that returned something."""
+
+    def __init__(self, module: ModuleType) -> None:
+        self.module = module
+        self.calls: Counter[str] = Counter()
+        self.answered: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        function = getattr(self.module, name)
+
+        def counted(*args: Any) -> Any:
+            result = function(*args)
+            self.calls[name] += 1
+            self.answered[name] += result is not None
+            return result
+
+        return counted
+
+
+# ---- loading
+
+
+def test_a_current_build_is_loaded_into_the_transform_and_the_conversion(built: Path) -> None:
+    assert native_twin.load(built) == native_twin.LOADED
+    assert native_rows.available()
+    assert convert_columns._native is not None and convert_columns._native.__name__ == READER
+
+
+def test_no_build_is_the_python_paths(tmp_path: Path) -> None:
+    assert native_twin.load(tmp_path / "none") == "python: no native build (make builds one)"
+    assert not native_rows.available() and convert_columns._native is None
+
+
+def test_a_build_switched_off_is_not_loaded(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("STREAM_PROCESSOR_NATIVE", "off")
+    assert native_twin.load(built) == "python: STREAM_PROCESSOR_NATIVE=off"
+    assert not native_rows.available()
+
+
+def test_a_build_of_other_sources_is_not_loaded(built: Path, tmp_path: Path) -> None:
+    stale = tmp_path / "stale"
+    stale.mkdir()
+    for file in built.iterdir():
+        (stale / file.name).write_bytes(file.read_bytes())
+    (stale / native_twin.MANIFEST).write_text("sources\t" + "0" * 64 + "\n", encoding="utf-8")
+    assert native_twin.load(stale) == "python: the native build is of other sources (make rebuilds it)"
+    assert not native_rows.available() and convert_columns._native is None
+
+
+def test_a_build_that_does_not_load_leaves_the_python_paths(built: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    for file in built.iterdir():
+        (broken / file.name).write_bytes(b"not a shared object" if file.suffix == ".so" else file.read_bytes())
+    assert native_twin.load(broken).startswith("python: the native build does not load (")
+    assert not native_rows.available() and convert_columns._native is None
+
+
+def test_the_commands_that_run_the_twin_load_the_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    loaded: list[str] = []
+    monkeypatch.setattr(native_twin, "load", lambda: loaded.append("load") or native_twin.LOADED)
+    assert cli.main(["demo", "--lake", str(tmp_path / "lake")]) == 0
+    assert loaded == ["load"]
+    assert cli.main(["query", "--lake", str(tmp_path / "lake"), "SELECT 1"]) == 0
+    assert loaded == ["load"]
+
+
+def test_the_build_command_without_a_compiler_says_so_and_succeeds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CC", "no-such-compiler-here")
+    assert native_twin.main(["build", str(tmp_path / "out")]) == 0
+    assert "no C compiler (cc) found; the local twin runs the Python paths" in capsys.readouterr().err
+    assert not (tmp_path / "out" / native_twin.MANIFEST).exists()
+
+
+# ---- the twin end to end
+
+
+def test_the_twin_writes_the_same_lake_with_the_native_build(built: Path, tmp_path: Path) -> None:
+    # GIVEN the repository's fixtures and generated traffic
+    generated = tmp_path / "generated"
+    generated.mkdir()
+    write_fixtures(generated, 5_000)
+    # WHEN the twin runs on the Python paths, then with the native build (its calls counted)
+    python = run_twin(tmp_path / "python", [FIXTURES, generated], lambda_handler)
+    modules = native_twin.import_built(built)
+    writers, reader = _Counting(modules[native_twin.MODULES[0][0]]), _Counting(modules[READER])
+    native_rows.use(writers)  # type: ignore[arg-type]
+    convert_columns.use(reader)  # type: ignore[arg-type]
+    native = run_twin(tmp_path / "native", [FIXTURES, generated], lambda_handler)
+    # THEN the same counts and the same files, byte for byte; and the C wrote and read most of it
+    assert native == python and native["conserved"]
+    assert lake_files(tmp_path / "native") == lake_files(tmp_path / "python")
+    assert sum(writers.answered.values()) > 100
+    assert reader.calls["read_rows"] > 5 and reader.answered["read_rows"] >= reader.calls["read_rows"] - 2
+
+
+# ---- the C reader on any bytes
+
+_VALID = [ndjson(LAMBDA_ROW), ndjson(VPC_ROW), ndjson({**LAMBDA_ROW, "fields": {"k": "v\u00e9\n"}, "x": [1]})]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    base=st.sampled_from(_VALID),
+    edits=st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255), st.sampled_from("rid")), max_size=4),
+)
+def test_the_c_reader_on_mutated_rows_reads_what_the_row_path_reads_or_leaves_them(
+    built: Path, base: bytes, edits: list[tuple[int, int, str]]
+) -> None:
+    reader = native_twin.import_built(built)[READER]
+    data = bytearray(base)
+    for at, value, how in edits:
+        at %= len(data) + 1
+        if how == "r" and at < len(data):
+            data[at] = value
+        elif how == "i":
+            data.insert(at, value)
+        elif at < len(data):
+            del data[at]
+    datas = [ndjson(VPC_ROW), bytes(data)]
+    convert_columns.use(reader)
+    fast = convert_columns.convert_batch(datas)
+    if reader.read_rows(datas, convert_columns._NATIVE_COLUMNS) is not None:
+        assert fast is not None
+        assert_fast_matches_rows(datas, fast)
+    elif fast is None:  # left to the row path: it decides, as without the C
+        convert_record(bytes(data))
+
+
+def test_the_c_reader_reads_the_transforms_rows_of_every_source(built: Path) -> None:
+    reader = native_twin.import_built(built)[READER]
+    rng = random.Random(5)
+    rows = [json.loads(line) for data in _VALID[:2] for line in data.splitlines()]
+    datas = [ndjson(*rng.choices(rows, k=rng.randint(0, 30))) for _ in range(40)]
+    read = reader.read_rows(datas, convert_columns._NATIVE_COLUMNS)
+    assert read is not None and read[0] == sum(data.count(b"\n") for data in datas)
+    assert read[1][-1] == read[0] and len(read[2]) == len(datas)
