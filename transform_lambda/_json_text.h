@@ -35,6 +35,7 @@ static int grow(Out *o, Py_ssize_t more) {
 static inline int reserve(Out *o, Py_ssize_t more) { return more <= o->cap - o->len ? 0 : grow(o, more); }
 
 static inline int put(Out *o, const char *s, Py_ssize_t n) {
+    if (n == 0) return 0; /* memcpy takes no null pointer (an empty buffer's), even for nothing */
     if (reserve(o, n) < 0) return -1;
     memcpy(o->buf + o->len, s, (size_t)n);
     o->len += n;
