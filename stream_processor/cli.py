@@ -268,11 +268,14 @@ def _run(args: argparse.Namespace, *, demo: bool) -> int:
     stats = firehose.run(
         read_fixtures(paths, clock_ms=lambda: int(time.time() * 1000)), checkpoint=checkpoint, checkpoint_every=every
     )
+    from stream_processor import native_twin
+
     if getattr(args, "json", False):
-        print(json.dumps(stats.as_dict(), indent=2))
+        print(json.dumps({**stats.as_dict(), "twin_build": native_twin.STATUS}, indent=2))
     else:
         print(f"lake: {args.lake}")
         print(format_summary(stats))
+        print(f"twin build:        {native_twin.STATUS}")
     if demo:
         from stream_processor.demo import print_examples
 

@@ -40,6 +40,8 @@ MODULES: Final = (
 MANIFEST: Final = "MANIFEST"
 DEFAULT_DIR: Final = Path(sys.prefix) / "native"
 LOADED: Final = "native"
+# What the last ``load`` found: LOADED or why the Python paths run (None before any).
+STATUS: str | None = None
 
 
 def digest() -> str:
@@ -97,8 +99,15 @@ def use(modules: dict[str, ModuleType] | None) -> None:
     convert_columns.use(None if modules is None else modules[MODULES[1][0]])
 
 
-def load(directory: Path = DEFAULT_DIR) -> str:
-    """Use the build in ``directory`` if it is current; returns LOADED or why the Python paths run."""
+def load(directory: Path | None = None) -> str:
+    """Use the build in ``directory`` (default ``DEFAULT_DIR``) if it is current; returns LOADED or why
+    the Python paths run (also kept in ``STATUS``)."""
+    global STATUS
+    STATUS = _load(DEFAULT_DIR if directory is None else directory)
+    return STATUS
+
+
+def _load(directory: Path) -> str:
     if os.environ.get(ENV_SWITCH, "").lower() == "off":
         return f"python: {ENV_SWITCH}=off"
     try:
@@ -141,4 +150,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-__all__ = ["DEFAULT_DIR", "LOADED", "MODULES", "build", "digest", "import_built", "load", "main", "use"]
+__all__ = ["DEFAULT_DIR", "LOADED", "MODULES", "STATUS", "build", "digest", "import_built", "load", "main", "use"]

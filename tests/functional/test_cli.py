@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from stream_processor import native_twin
 from tests.conftest import FIXTURES, REPO
 
 
@@ -54,6 +56,30 @@ def test_cli_run_prints_the_summary(tmp_path: Path) -> None:
         "conservation:      holds",
     ):
         assert label in done.stdout
+    build = re.search(r"^twin build: +(.+)$", done.stdout, re.MULTILINE)
+    assert build is not None and (build.group(1) == "native" or build.group(1).startswith("python: ")), done.stdout
+
+
+def test_cli_run_says_which_twin_build_ran(tmp_path: Path) -> None:
+    """The twin's native build, built here into a venv-like prefix, is the one a run loads; a build of
+    other sources is not."""
+    prefix = tmp_path / "prefix"
+    native_twin.build(prefix / "native")
+    code = (
+        "import sys; from pathlib import Path; from stream_processor import native_twin, cli;"
+        f"native_twin.DEFAULT_DIR = Path({str(prefix / 'native')!r});"
+        "sys.exit(cli.main(sys.argv[1:]))"
+    )
+    argv = ["run", str(FIXTURES / "events"), "--lake", str(tmp_path / "lake"), "--json"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("STREAM_PROCESSOR_")}
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["twin_build"] == "native"
+    (prefix / "native" / native_twin.MANIFEST).write_text("sources\t" + "0" * 64 + "\n", encoding="utf-8")
+    argv[3] = str(tmp_path / "lake-2")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["twin_build"] == "python: the native build is of other sources (make rebuilds it)"
 
 
 def test_cli_query_formats(lake: Path) -> None:

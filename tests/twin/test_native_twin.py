@@ -103,6 +103,7 @@ def test_a_build_that_does_not_load_leaves_the_python_paths(built: Path, tmp_pat
 def test_the_commands_that_run_the_twin_load_the_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     loaded: list[str] = []
     monkeypatch.setattr(native_twin, "load", lambda: loaded.append("load") or native_twin.LOADED)
+    monkeypatch.setattr(native_twin, "STATUS", native_twin.LOADED)
     assert cli.main(["demo", "--lake", str(tmp_path / "lake")]) == 0
     assert loaded == ["load"]
     assert cli.main(["query", "--lake", str(tmp_path / "lake"), "SELECT 1"]) == 0
