@@ -51,9 +51,12 @@ typedef struct {
     Out key_data, item_offsets, item_data;
 } Column;
 
+#define SLOTS 1024 /* the columns' hash table: a power of two, at least twice MAX_COLUMNS */
+
 typedef struct {
     Column column[MAX_COLUMNS];
     int count;
+    int16_t slot[SLOTS]; /* column index + 1 by hash_of(name), linear probing; 0 empty */
     Out key;           /* the key being read */
     Out unknown_keys;  /* the row's keys outside the schema, back to back */
     Py_ssize_t unknown_end[MAX_UNKNOWN];
@@ -68,6 +71,14 @@ static int put_int64(Out *o, int64_t v) { return put(o, (const char *)&v, 8); }
 static int valid_utf8(const unsigned char *p, Py_ssize_t n) {
     Py_ssize_t i = 0;
     while (i < n) {
+        if (n - i >= 32) { /* ASCII 32 bytes at a time */
+            uint64_t x[4];
+            memcpy(x, p + i, 32);
+            if (((x[0] | x[1] | x[2] | x[3]) & HIGHS) == 0) {
+                i += 32;
+                continue;
+            }
+        }
         if (n - i >= 8) {
             uint64_t x;
             memcpy(&x, p + i, 8);
@@ -308,10 +319,18 @@ static int skip_value(Table *t, const char *p, Py_ssize_t n, Py_ssize_t *i) {
     return number_span(p, n, i, &start, &integer);
 }
 
+static unsigned hash_of(const char *key, Py_ssize_t len) {
+    return ((unsigned)len * 31u + (unsigned char)key[0] * 7u + (unsigned char)key[len - 1] * 131u +
+            (unsigned char)key[len / 2]) &
+           (SLOTS - 1);
+}
+
+/* The column of that name, or NULL. */
 static Column *column_named(Table *t, const char *key, Py_ssize_t len) {
-    for (int k = 0; k < t->count; k++) {
-        Column *c = &t->column[k];
-        if (c->name_len == len && c->name[0] == key[0] && memcmp(c->name, key, (size_t)len) == 0) return c;
+    if (len == 0 || len > MAX_NAME) return NULL;
+    for (unsigned h = hash_of(key, len); t->slot[h] != 0; h = (h + 1) & (SLOTS - 1)) {
+        Column *c = &t->column[t->slot[h] - 1];
+        if (c->name_len == len && memcmp(c->name, key, (size_t)len) == 0) return c;
     }
     return NULL;
 }
@@ -390,9 +409,14 @@ static PyObject *column_buffers(const Column *c) {
         validity = PyBytes_FromStringAndSize(NULL, (c->count + 7) / 8);
         if (validity == NULL) return NULL;
         unsigned char *bits = (unsigned char *)PyBytes_AS_STRING(validity);
+        const unsigned char *present = (const unsigned char *)c->present.buf; /* 0 or 1 a row */
         memset(bits, 0, (size_t)((c->count + 7) / 8));
-        for (Py_ssize_t r = 0; r < c->count; r++)
-            if (c->present.buf[r]) bits[r >> 3] |= (unsigned char)(1u << (r & 7));
+        Py_ssize_t whole = c->count / 8;
+        for (Py_ssize_t b = 0; b < whole; b++, present += 8) /* Arrow's bit order: row 0 the lowest */
+            bits[b] = (unsigned char)(present[0] | present[1] << 1 | present[2] << 2 | present[3] << 3 |
+                                      present[4] << 4 | present[5] << 5 | present[6] << 6 | present[7] << 7);
+        for (Py_ssize_t r = whole * 8; r < c->count; r++, present++)
+            bits[r >> 3] |= (unsigned char)(*present << (r & 7));
     }
     if (c->kind == STRING)
         return Py_BuildValue("nNNN", c->nulls, validity, bytes_of(&c->values), bytes_of(&c->data));
@@ -431,7 +455,14 @@ static int read_columns(Table *t, PyObject *columns) {
             PyErr_SetString(PyExc_ValueError, "a column's kind or name is out of range");
             return -1;
         }
+        if (column_named(t, c->name, c->name_len) != NULL) {
+            PyErr_SetString(PyExc_ValueError, "a column's name is given twice");
+            return -1;
+        }
         c->kind = kind;
+        unsigned h = hash_of(c->name, c->name_len);
+        while (t->slot[h] != 0) h = (h + 1) & (SLOTS - 1);
+        t->slot[h] = (int16_t)(t->count + 1);
         t->count++;
         /* Offsets start at 0; a map's entries start at 0 (its key offsets too). */
         if ((kind == STRING || kind == STRING_MAP) && put_int32(&c->values, 0) < 0) return -1;

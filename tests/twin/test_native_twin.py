@@ -182,3 +182,17 @@ def test_the_c_reader_reads_the_transforms_rows_of_every_source(built: Path) -> 
     read = reader.read_rows(datas, convert_columns._NATIVE_COLUMNS)
     assert read is not None and read[0] == sum(data.count(b"\n") for data in datas)
     assert read[1][-1] == read[0] and len(read[2]) == len(datas)
+
+
+def test_the_c_reader_refuses_columns_it_cannot_read(built: Path) -> None:
+    reader = native_twin.import_built(built)[READER]
+    data = [ndjson(VPC_ROW)]
+    with pytest.raises(ValueError, match="given twice"):
+        reader.read_rows(data, (("message", 0), ("message", 0)))
+    with pytest.raises(ValueError, match="out of range"):
+        reader.read_rows(data, (("message", 6),))
+    with pytest.raises(TypeError):
+        reader.read_rows(data, [("message", 0)])
+    with pytest.raises(TypeError, match="bytes"):
+        reader.read_rows(["text"], convert_columns._NATIVE_COLUMNS)
+    assert reader.read_rows([], convert_columns._NATIVE_COLUMNS) is None  # no rows: the Python path's
