@@ -115,8 +115,21 @@ def test_the_build_command_without_a_compiler_says_so_and_succeeds(
 ) -> None:
     monkeypatch.setenv("CC", "no-such-compiler-here")
     assert native_twin.main(["build", str(tmp_path / "out")]) == 0
-    assert "no C compiler (cc) found; the local twin runs the Python paths" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "no C compiler (no-such-compiler-here) found; the local twin runs the Python paths" in err
     assert not (tmp_path / "out" / native_twin.MANIFEST).exists()
+
+
+def test_a_build_that_fails_says_so_leaves_no_manifest_and_succeeds(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("CC", "false")  # a compiler that fails every time
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / native_twin.MANIFEST).write_text("sources\told\n", encoding="utf-8")
+    assert native_twin.main(["build", str(tmp_path / "out")]) == 0
+    assert "the build failed" in capsys.readouterr().err
+    assert not (tmp_path / "out" / native_twin.MANIFEST).exists()
+    assert native_twin.load(tmp_path / "out") == "python: no native build (make builds one)"
 
 
 # ---- the twin end to end
