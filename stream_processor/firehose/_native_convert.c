@@ -19,7 +19,8 @@
  *     (yyyy-MM-ddTHH:mm:ss.SSSZ, a valid date of year 1 or later); a map that is not an object of
  *     strings, or that has a key twice;
  *   - no rows at all, or more than 2**31 - 1 bytes of one column's strings.
- * null is a null of any column. tests/unit/test_native_convert.py holds it to the Python path.
+ * null is a null of any column. tests/twin/test_convert_columns.py and test_native_twin.py hold it
+ * to the Python path.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -240,7 +241,8 @@ static int map_into(Column *c, const char *p, Py_ssize_t n, Py_ssize_t *i) {
             int32_t key = offsets[entries], end = offsets[entries + 1];
             for (Py_ssize_t k = 0; k < entries; k++) /* a key twice: json.loads keeps the last value */
                 if (offsets[k + 1] - offsets[k] == end - key &&
-                    memcmp(c->key_data.buf + offsets[k], c->key_data.buf + key, (size_t)(end - key)) == 0)
+                    (end == key || /* two empty keys; an empty buffer's pointer is NULL */
+                     memcmp(c->key_data.buf + offsets[k], c->key_data.buf + key, (size_t)(end - key)) == 0))
                     return 1;
             entries++;
             at = skip_space(p, n, at);
@@ -299,7 +301,9 @@ static int value_into(Column *c, const char *p, Py_ssize_t n, Py_ssize_t *i) {
     return put_int64(&c->values, v) < 0 ? -1 : 0;
 }
 
-/* The value of a key outside the schema, skipped: a string, number, true, false or null. */
+/* The value of a key outside the schema, skipped: a string, number, true, false or null. Not an
+ * integer of more than 19 digits: json.loads refuses one past sys.get_int_max_str_digits() (as few
+ * as 640), and the row path with it. */
 static int skip_value(Table *t, const char *p, Py_ssize_t n, Py_ssize_t *i) {
     Py_ssize_t start, len;
     int integer;
@@ -316,7 +320,8 @@ static int skip_value(Table *t, const char *p, Py_ssize_t n, Py_ssize_t *i) {
             return 0;
         }
     }
-    return number_span(p, n, i, &start, &integer);
+    if (number_span(p, n, i, &start, &integer) != 0) return 1;
+    return integer && *i - start - (p[start] == '-') > 19 ? 1 : 0;
 }
 
 static unsigned hash_of(const char *key, Py_ssize_t len) {
@@ -341,7 +346,8 @@ static int unknown_key(Table *t, Py_ssize_t len) {
     if (t->unknowns == MAX_UNKNOWN) return 1;
     Py_ssize_t start = 0;
     for (int k = 0; k < t->unknowns; k++) {
-        if (t->unknown_end[k] - start == len && memcmp(t->unknown_keys.buf + start, t->key.buf, (size_t)len) == 0)
+        if (t->unknown_end[k] - start == len &&
+            (len == 0 || memcmp(t->unknown_keys.buf + start, t->key.buf, (size_t)len) == 0))
             return 1;
         start = t->unknown_end[k];
     }
@@ -450,6 +456,10 @@ static int read_columns(Table *t, PyObject *columns) {
         PyObject *pair = PyTuple_GET_ITEM(columns, k);
         Column *c = &t->column[t->count];
         int kind;
+        if (!PyTuple_Check(pair)) {
+            PyErr_SetString(PyExc_TypeError, "each column must be a (name, kind) tuple");
+            return -1;
+        }
         if (!PyArg_ParseTuple(pair, "s#i", &c->name, &c->name_len, &kind)) return -1;
         if (kind < 0 || kind >= KINDS || c->name_len == 0 || c->name_len > MAX_NAME) {
             PyErr_SetString(PyExc_ValueError, "a column's kind or name is out of range");
@@ -485,9 +495,9 @@ static PyObject *read_rows(PyObject *module, PyObject *const *args, Py_ssize_t n
     int status = 0;
     for (Py_ssize_t r = 0; r < PyList_GET_SIZE(datas) && status == 0; r++) {
         PyObject *data = PyList_GET_ITEM(datas, r);
-        if (!PyBytes_Check(data)) {
-            PyErr_SetString(PyExc_TypeError, "datas must hold bytes");
-            goto done;
+        if (!PyBytes_Check(data)) { /* a bytearray, say: the Python path reads it */
+            status = 1;
+            break;
         }
         const char *p = PyBytes_AS_STRING(data);
         Py_ssize_t n = PyBytes_GET_SIZE(data), unknown = 0;

@@ -163,6 +163,8 @@ def test_convert_columns_transform_rows_take_the_fast_path_with_the_row_path_tab
         b'{"message":"a","message":"b"}\n',  # a key twice: the last value
         b'{"message":"a","x":1,"x":2,"y":3}\n',  # an unknown key twice counts once
         b'{"message":"m","fields":{"a":"1","b":"x","a":"2"}}\n',  # a map's key twice: the last value
+        b'{"message":"m","":1,"":2,"fields":{"":"a","":"b"}}\n',  # the empty key twice, at both levels
+        b'{"message":"m","x":' + b"9" * 19 + b',"y":-' + b"9" * 19 + b"}\n",  # long unknown integers
     ],
 )
 def test_convert_columns_unusual_but_valid_rows_match_the_row_path(data: bytes) -> None:
@@ -225,6 +227,7 @@ def test_convert_columns_rows_the_row_path_reads_otherwise_are_left_to_it(data: 
         b'{"message":"\xf0\x80\x80\xaf"}\n',
         b'{"message":"\xf4\x90\x80\x80"}\n',  # past U+10FFFF
         b'{"message":"\xe2\x82"}\n',  # cut short
+        b'{"message":"m","x":' + b"1" * 4301 + b"}\n",  # an integer past json's digit limit, unknown key
     ],
 )
 def test_convert_columns_any_row_the_row_path_refuses_sends_the_batch_to_it(data: bytes) -> None:

@@ -206,6 +206,7 @@ def test_the_c_reader_refuses_columns_it_cannot_read(built: Path) -> None:
         reader.read_rows(data, (("message", 6),))
     with pytest.raises(TypeError):
         reader.read_rows(data, [("message", 0)])
-    with pytest.raises(TypeError, match="bytes"):
-        reader.read_rows(["text"], convert_columns._NATIVE_COLUMNS)
+    with pytest.raises(TypeError, match="tuple"):
+        reader.read_rows(data, (["message", 0],))
+    assert reader.read_rows([bytearray(data[0])], convert_columns._NATIVE_COLUMNS) is None  # Python's to read
     assert reader.read_rows([], convert_columns._NATIVE_COLUMNS) is None  # no rows: the Python path's
