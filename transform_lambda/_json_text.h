@@ -77,6 +77,19 @@ static Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) {
 
 static int is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
+/* The index of the first byte of p[i..n) that is not JSON whitespace, or n. */
+static Py_ssize_t skip_space(const char *p, Py_ssize_t n, Py_ssize_t i) {
+    while (i < n && is_json_space(p[i])) i++;
+    return i;
+}
+
+/* The length of the run of ASCII digits at p. */
+static Py_ssize_t digit_run(const char *p, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    while (i < n && p[i] >= '0' && p[i] <= '9') i++;
+    return i;
+}
+
 static int hex_value(char c) {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;

@@ -201,13 +201,6 @@ static Py_ssize_t find(const char *p, Py_ssize_t n, const char *word) {
     return -1;
 }
 
-/* The length of the run of ASCII digits at p. */
-static Py_ssize_t digit_run(const char *p, Py_ssize_t n) {
-    Py_ssize_t i = 0;
-    while (i < n && p[i] >= '0' && p[i] <= '9') i++;
-    return i;
-}
-
 /* The length of the run of [0-9A-Za-z] (and '-' when dash) at p. */
 static Py_ssize_t word_run(const char *p, Py_ssize_t n, int dash) {
     Py_ssize_t i = 0;
@@ -372,7 +365,7 @@ static int read_flat_object(const Message *m, Document *doc) {
     doc->count = 0;
     doc->scratch.len = 0;
     if (n == 0 || p[0] != '{') return 1;
-    while (i < n && is_json_space(p[i])) i++;
+    i = skip_space(p, n, i);
     if (i < n && p[i] == '}') {
         i++;
     } else {
@@ -385,10 +378,9 @@ static int read_flat_object(const Message *m, Document *doc) {
                 if (doc->member[k].key_len == member->key_len &&
                     memcmp(doc->scratch.buf + doc->member[k].key, doc->scratch.buf + member->key, (size_t)member->key_len) == 0)
                     return 1;
-            while (i < n && is_json_space(p[i])) i++;
+            i = skip_space(p, n, i);
             if (i == n || p[i] != ':') return 1;
-            i++;
-            while (i < n && is_json_space(p[i])) i++;
+            i = skip_space(p, n, i + 1);
             if (i == n) return 1;
             if (p[i] == '"') {
                 member->kind = JSON_STR;
@@ -416,19 +408,17 @@ static int read_flat_object(const Message *m, Document *doc) {
                 return 1; /* an object, an array, NaN, Infinity or not JSON */
             }
             doc->count++;
-            while (i < n && is_json_space(p[i])) i++;
+            i = skip_space(p, n, i);
             if (i == n) return 1;
             if (p[i] == '}') {
                 i++;
                 break;
             }
             if (p[i] != ',') return 1;
-            i++;
-            while (i < n && is_json_space(p[i])) i++;
+            i = skip_space(p, n, i + 1);
         }
     }
-    while (i < n && is_json_space(p[i])) i++;
-    return i == n ? 0 : 1;
+    return skip_space(p, n, i) == n ? 0 : 1;
 }
 
 static const char *key_of(const Document *doc, const Member *member) { return doc->scratch.buf + member->key; }

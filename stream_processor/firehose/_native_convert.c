@@ -116,36 +116,27 @@ static int valid_utf8(const unsigned char *p, Py_ssize_t n) {
     return 1;
 }
 
-static Py_ssize_t skip_space(const char *p, Py_ssize_t n, Py_ssize_t i) {
-    while (i < n && is_json_space(p[i])) i++;
-    return i;
-}
-
 /* A JSON number at p[*i], by the grammar: its span, and whether it is an integer (no fraction or
  * exponent). 0 and *i past it, 1 not a number. */
 static int number_span(const char *p, Py_ssize_t n, Py_ssize_t *i, Py_ssize_t *start, int *integer) {
     Py_ssize_t at = *i;
     *start = at;
     if (at < n && p[at] == '-') at++;
-    if (at == n || p[at] < '0' || p[at] > '9') return 1;
-    if (p[at] == '0') {
-        at++;
-    } else {
-        while (at < n && p[at] >= '0' && p[at] <= '9') at++;
-    }
+    Py_ssize_t digits = digit_run(p + at, n - at);
+    if (digits == 0) return 1;
+    at += p[at] == '0' ? 1 : digits; /* no leading zero: a digit after it ends the number */
     *integer = 1;
     if (at < n && p[at] == '.') {
         *integer = 0;
-        at++;
-        if (at == n || p[at] < '0' || p[at] > '9') return 1;
-        while (at < n && p[at] >= '0' && p[at] <= '9') at++;
+        if ((digits = digit_run(p + at + 1, n - at - 1)) == 0) return 1;
+        at += 1 + digits;
     }
     if (at < n && (p[at] == 'e' || p[at] == 'E')) {
         *integer = 0;
         at++;
         if (at < n && (p[at] == '+' || p[at] == '-')) at++;
-        if (at == n || p[at] < '0' || p[at] > '9') return 1;
-        while (at < n && p[at] >= '0' && p[at] <= '9') at++;
+        if ((digits = digit_run(p + at, n - at)) == 0) return 1;
+        at += digits;
     }
     *i = at;
     return 0;
