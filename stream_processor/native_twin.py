@@ -33,10 +33,13 @@ from transform_lambda import native_rows
 from transform_lambda.native import ENV_SWITCH, sources_digest
 
 REPO: Final = Path(__file__).resolve().parent.parent
+ROW_WRITERS: Final = "transform_lambda._native_rows"
+READER: Final = "stream_processor.firehose._native_convert"
+READER_SOURCE: Final = REPO / "stream_processor" / "firehose" / "_native_convert.c"
 # (module name, source): each built as one extension module of that name.
 MODULES: Final = (
-    ("transform_lambda._native_rows", REPO / "transform_lambda" / "_native_rows.c"),
-    ("stream_processor.firehose._native_convert", REPO / "stream_processor" / "firehose" / "_native_convert.c"),
+    (ROW_WRITERS, REPO / "transform_lambda" / "_native_rows.c"),
+    (READER, READER_SOURCE),
 )
 MANIFEST: Final = "MANIFEST"
 DEFAULT_DIR: Final = Path(sys.prefix) / "native"
@@ -49,7 +52,7 @@ def digest() -> str:
     """The sha256 of what a build is made from: the transform package's sources (the row writers
     mirror its parsers) and the twin's reader."""
     combined = hashlib.sha256(sources_digest().encode())
-    combined.update(MODULES[1][1].read_bytes())
+    combined.update(READER_SOURCE.read_bytes())
     return combined.hexdigest()
 
 
@@ -113,8 +116,8 @@ def import_built(directory: Path) -> dict[str, ModuleType]:
 
 def use(modules: dict[str, ModuleType] | None) -> None:
     """Put the built modules where the twin uses them, or take them away (None)."""
-    native_rows.use(None if modules is None else modules[MODULES[0][0]])
-    convert_columns.use(None if modules is None else modules[MODULES[1][0]])
+    native_rows.use(None if modules is None else modules[ROW_WRITERS])
+    convert_columns.use(None if modules is None else modules[READER])
 
 
 def load(directory: Path | None = None) -> str:
@@ -169,4 +172,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 if __name__ == "__main__":
     sys.exit(main())
 
-__all__ = ["DEFAULT_DIR", "LOADED", "MODULES", "STATUS", "build", "digest", "import_built", "load", "main", "use"]
+__all__ = [
+    "DEFAULT_DIR",
+    "LOADED",
+    "MODULES",
+    "READER",
+    "ROW_WRITERS",
+    "STATUS",
+    "build",
+    "digest",
+    "import_built",
+    "load",
+    "main",
+    "use",
+]

@@ -79,13 +79,17 @@ def convert_batch(datas: Sequence[bytes]) -> list[ConvertedRecord] | None:
         arrays = [_array(columns.get(field.name), field, len(docs)) for field in schema]
     except (_Unusual, *_ARROW_ERRORS):
         return None
-    table = pa.Table.from_arrays(arrays, schema=schema)
     unknown = columns.keys() - COLUMN_NAMES
+    dropped = [_count_unknown(docs[start:end], unknown) for start, end in pairwise(bounds)]
+    return _records(pa.Table.from_arrays(arrays, schema=schema), bounds, dropped)
+
+
+def _records(table: pa.Table, bounds: list[int], dropped: list[int]) -> list[ConvertedRecord]:
+    """Each record's rows as a slice of the batch's table: record r's are rows bounds[r] to
+    bounds[r + 1], and it had dropped[r] keys outside the schema."""
     return [
-        ConvertedRecord(
-            [], None, _count_unknown(docs[start:end], unknown), table.slice(start, end - start), table, start
-        )
-        for start, end in pairwise(bounds)
+        ConvertedRecord([], None, keys, table.slice(start, end - start), table, start)
+        for (start, end), keys in zip(pairwise(bounds), dropped, strict=True)
     ]
 
 
@@ -93,15 +97,8 @@ def _native_records(read: tuple[int, list[int], list[int], list[tuple[Any, ...]]
     """The records of one table made from the C reader's buffers."""
     rows, ends, unknown, buffers = read
     schema = arrow_schema()
-    table = pa.Table.from_arrays(
-        [_native_array(field.type, rows, column) for field, column in zip(schema, buffers, strict=True)],
-        schema=schema,
-    )
-    starts = [0, *ends[:-1]]
-    return [
-        ConvertedRecord([], None, dropped, table.slice(start, end - start), table, start)
-        for start, end, dropped in zip(starts, ends, unknown, strict=True)
-    ]
+    arrays = [_native_array(field.type, rows, column) for field, column in zip(schema, buffers, strict=True)]
+    return _records(pa.Table.from_arrays(arrays, schema=schema), [0, *ends], unknown)
 
 
 def _native_array(kind: pa.DataType, rows: int, column: tuple[Any, ...]) -> pa.Array[Any]:

@@ -100,7 +100,7 @@ def native_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleTy
 @pytest.fixture(autouse=True, params=["python", "c"])
 def reader(request: pytest.FixtureRequest, native_build: dict[str, ModuleType]) -> Iterator[ModuleType | None]:
     """The reader of this run: None (orjson and Python) or the C module."""
-    module = native_build[native_twin.MODULES[1][0]] if request.param == "c" else None
+    module = native_build[native_twin.READER] if request.param == "c" else None
     convert_columns.use(module)
     try:
         yield module

@@ -25,7 +25,7 @@ from tests.twin.test_convert_columns import LAMBDA_ROW, VPC_ROW, assert_fast_mat
 from transform_lambda import native_rows
 from transform_lambda.handler import lambda_handler
 
-READER = native_twin.MODULES[1][0]
+READER = native_twin.READER
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +143,7 @@ def test_the_twin_writes_the_same_lake_with_the_native_build(built: Path, tmp_pa
     # WHEN the twin runs on the Python paths, then with the native build (its calls counted)
     python = run_twin(tmp_path / "python", [FIXTURES, generated], lambda_handler)
     modules = native_twin.import_built(built)
-    writers, reader = _Counting(modules[native_twin.MODULES[0][0]]), _Counting(modules[READER])
+    writers, reader = _Counting(modules[native_twin.ROW_WRITERS]), _Counting(modules[READER])
     native_rows.use(writers)  # type: ignore[arg-type]
     convert_columns.use(reader)  # type: ignore[arg-type]
     native = run_twin(tmp_path / "native", [FIXTURES, generated], lambda_handler)
