@@ -30,11 +30,12 @@ $(CHECKOV): | $(PY)
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
-# The local twin's C (the transform's row writers and the reader of rows into Arrow), built for this
-# Python (stream_processor/native_twin.py); without a C compiler the twin runs the Python paths.
+# The local twin's C (the transform's row writers, the reader of rows into Arrow, the census's
+# counter), built for this Python (stream_processor/native_twin.py); without a C compiler the twin
+# runs the Python paths.
 NATIVE_TWIN := $(VENV)/native/MANIFEST
 $(NATIVE_TWIN): $(wildcard transform_lambda/*.py transform_lambda/*/*.py transform_lambda/*.c transform_lambda/*.h) \
-		stream_processor/firehose/_native_convert.c | $(VENV)/.installed
+		$(wildcard stream_processor/firehose/_native_*.c stream_processor/firehose/*.h) | $(VENV)/.installed
 	$(PY) -m stream_processor.native_twin build $(VENV)/native
 
 demo: $(VENV)/.installed $(NATIVE_TWIN)

@@ -1,12 +1,13 @@
 """Load stage (the local twin's): the hand-written C, built for the tooling's Python.
 
 Input: the directory ``python -m stream_processor.native_twin build DIR`` writes (``make`` builds it
-into ``.venv/native``): the transform's row writers (``transform_lambda/_native_rows.c``) and the
-twin's reader of rows into Arrow buffers (``stream_processor/firehose/_native_convert.c``), compiled
-with this machine's C compiler for this Python, and ``MANIFEST``, the sha256 of the sources they were
-built from. Output: the modules put where the twin's transform and conversion use them
-(``transform_lambda.native_rows``, ``convert_columns``), which then write and read the very bytes the
-Python paths do, faster; or nothing, and the Python paths run. Nothing is loaded without a build, with
+into ``.venv/native``): the transform's row writers (``transform_lambda/_native_rows.c``), the twin's
+reader of rows into Arrow buffers (``stream_processor/firehose/_native_convert.c``) and its counter of
+a record's log events (``_native_census.c``), compiled with this machine's C compiler for this Python,
+and ``MANIFEST``, the sha256 of the sources they were built from. Output: the modules put where the
+twin's transform, conversion and census use them (``transform_lambda.native_rows``,
+``convert_columns``, ``census``), which then write, read and count what the Python paths do, faster;
+or nothing, and the Python paths run. Nothing is loaded without a build, with
 a build of other sources (a stale build never runs), with ``STREAM_PROCESSOR_NATIVE=off``, or when a
 module does not load. The Lambda's build is ``transform_lambda.native``'s; this one never ships.
 """
@@ -28,18 +29,23 @@ from pathlib import Path
 from types import ModuleType
 from typing import Final
 
-from stream_processor.firehose import convert_columns
+from stream_processor.firehose import census, convert_columns
 from transform_lambda import native_rows
 from transform_lambda.native import ENV_SWITCH, sources_digest
 
 REPO: Final = Path(__file__).resolve().parent.parent
 ROW_WRITERS: Final = "transform_lambda._native_rows"
 READER: Final = "stream_processor.firehose._native_convert"
-READER_SOURCE: Final = REPO / "stream_processor" / "firehose" / "_native_convert.c"
+COUNTER: Final = "stream_processor.firehose._native_census"
+_TWIN_C: Final = REPO / "stream_processor" / "firehose"
+READER_SOURCE: Final = _TWIN_C / "_native_convert.c"
+# The twin's own C: its modules' sources and the header they share.
+TWIN_SOURCES: Final = (READER_SOURCE, _TWIN_C / "_native_census.c", _TWIN_C / "_utf8.h")
 # (module name, source): each built as one extension module of that name.
 MODULES: Final = (
     (ROW_WRITERS, REPO / "transform_lambda" / "_native_rows.c"),
     (READER, READER_SOURCE),
+    (COUNTER, _TWIN_C / "_native_census.c"),
 )
 MANIFEST: Final = "MANIFEST"
 DEFAULT_DIR: Final = Path(sys.prefix) / "native"
@@ -50,9 +56,10 @@ STATUS: str | None = None
 
 def digest() -> str:
     """The sha256 of what a build is made from: the transform package's sources (the row writers
-    mirror its parsers) and the twin's reader."""
+    mirror its parsers) and the twin's own C."""
     combined = hashlib.sha256(sources_digest().encode())
-    combined.update(READER_SOURCE.read_bytes())
+    for source in TWIN_SOURCES:
+        combined.update(source.name.encode() + b"\0" + source.read_bytes())
     return combined.hexdigest()
 
 
@@ -118,6 +125,7 @@ def use(modules: dict[str, ModuleType] | None) -> None:
     """Put the built modules where the twin uses them, or take them away (None)."""
     native_rows.use(None if modules is None else modules[ROW_WRITERS])
     convert_columns.use(None if modules is None else modules[READER])
+    census.use(None if modules is None else modules[COUNTER])
 
 
 def load(directory: Path | None = None) -> str:
@@ -173,12 +181,14 @@ if __name__ == "__main__":
     sys.exit(main())
 
 __all__ = [
+    "COUNTER",
     "DEFAULT_DIR",
     "LOADED",
     "MODULES",
     "READER",
     "ROW_WRITERS",
     "STATUS",
+    "TWIN_SOURCES",
     "build",
     "digest",
     "import_built",

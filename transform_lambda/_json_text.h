@@ -1,7 +1,8 @@
-/* JSON text in C, shared by the hand-written C modules (transform_lambda/_native_rows.c and
- * stream_processor/firehose/_native_convert.c): a growing output buffer, finding the bytes a JSON
+/* JSON text in C, shared by the hand-written C modules (transform_lambda/_native_rows.c,
+ * stream_processor/firehose/_native_convert.c and _native_census.c): a growing output buffer, finding the bytes a JSON
  * string escapes eight at a time, and reading a JSON string's value as UTF-8. Static functions, so
- * each module gets its own copy; include it after Python.h. */
+ * each module gets its own copy (read_json_string inline, so a module without it builds without a
+ * warning); include it after Python.h. */
 #ifndef STREAM_PROCESSOR_JSON_TEXT_H
 #define STREAM_PROCESSOR_JSON_TEXT_H
 
@@ -112,7 +113,7 @@ static int read_hex4(const char *p, Py_ssize_t n, Py_ssize_t i, unsigned *value)
 /* A JSON string at p[*i] (its opening quote) decoded as UTF-8 into the scratch buffer: 0 and *i
  * past the closing quote, -1 error set, 1 not usual (invalid for json.loads, or a lone surrogate,
  * which json.loads keeps and the row's encoding then replaces). */
-static int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, Py_ssize_t *start,
+static inline int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, Py_ssize_t *start,
                             Py_ssize_t *len) {
     Py_ssize_t at = *i + 1;
     *start = scratch->len;

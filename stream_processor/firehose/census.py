@@ -3,12 +3,15 @@
 Input: a record's raw bytes. Output: a ``Census``: its log events, how many of them are in control
 messages, and the decode error when the record cannot be decoded. The common case (one gzip member
 holding one plain subscription message) is counted from the parsed JSON directly; anything else is
-decoded in full with ``decode_data``, which the fast count agrees with by construction.
+decoded in full with ``decode_data``, which the fast count agrees with by construction. The twin's
+native build (``native_twin``) counts that common case in C, without building the events, and hands
+anything else back to the Python count.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import ModuleType
 from typing import Final
 
 from transform_lambda import accel
@@ -17,6 +20,14 @@ from transform_lambda.decode import CONTROL_MESSAGE, decode_data, inflate, plain
 from transform_lambda.errors import DecodeError
 
 _GZIP_MAGIC: Final = b"\x1f\x8b"
+# The twin's C counter (``_native_census.count_events``), when its native build is loaded.
+_native: ModuleType | None = None
+
+
+def use(module: ModuleType | None) -> None:
+    """Count with the twin's built ``_native_census`` module, or with Python only (None)."""
+    global _native
+    _native = module
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +62,20 @@ def _plain_census(data: bytes) -> Census | None:
     ``{id, timestamp, message}`` with a string id and message and an integer timestamp, and whose
     envelope is valid: what ``decode_data`` surely decodes into one payload with those events.
     None for anything else (``decode_data`` then decides)."""
-    if not data.startswith(_GZIP_MAGIC) or "orjson" not in accel.active():
+    with_orjson = "orjson" in accel.active()
+    if not data.startswith(_GZIP_MAGIC) or (_native is None and not with_orjson):
         return None
     try:
-        doc = accel.loads(inflate(data, MAX_DECOMPRESSED_BYTES))
+        text = inflate(data, MAX_DECOMPRESSED_BYTES)
     except DecodeError:
         return None
+    if _native is not None:
+        counted: tuple[int, int] | None = _native.count_events(text)
+        if counted is not None:
+            return Census(counted[0], counted[1], None)
+        if not with_orjson:
+            return None
+    doc = accel.loads(text)
     if not plain_envelope(doc):  # the transform's own test of a plain envelope
         return None
     events = doc["logEvents"]
@@ -73,4 +92,4 @@ def _plain_census(data: bytes) -> Census | None:
     return Census(count, count if doc["messageType"] == CONTROL_MESSAGE else 0, None)
 
 
-__all__ = ["Census", "decoded_census", "take_census"]
+__all__ = ["Census", "decoded_census", "take_census", "use"]

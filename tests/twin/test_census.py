@@ -1,5 +1,7 @@
 """Census: the twin's own count of a record's log events (the conservation check's input) is, for
-every record, what decoding it in full gives: the events, the control events and the decode error."""
+every record, what decoding it in full gives: the events, the control events and the decode error;
+counted in Python and with the twin's C counter (``_native_census.c``; its own tests are in
+test_census_counter.py)."""
 
 from __future__ import annotations
 
@@ -7,12 +9,16 @@ import gzip
 import json
 import os
 import zlib
+from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from stream_processor import native_twin
+from stream_processor.firehose import census
 from stream_processor.firehose.census import decoded_census, take_census
 from tests.conftest import data_message
 from transform_lambda import accel
@@ -26,6 +32,15 @@ FUZZ = settings(
 
 def gz(doc: Any) -> bytes:
     return gzip.compress(json.dumps(doc).encode(), mtime=0)
+
+
+@pytest.fixture(autouse=True, params=["python", "c"])
+def counter(request: pytest.FixtureRequest, native_build: dict[str, ModuleType]) -> Iterator[ModuleType | None]:
+    """Every test counts in Python, then with the C counter."""
+    module = native_build[native_twin.COUNTER] if request.param == "c" else None
+    census.use(module)
+    yield module
+    census.use(None)
 
 
 DATA = data_message([(1_763_892_000_000, "a"), (1_763_892_000_001, "b")])

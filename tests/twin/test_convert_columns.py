@@ -90,13 +90,6 @@ def with_row(base: dict[str, Any], **changes: Any) -> bytes:
     return ndjson({**base, **changes})
 
 
-@pytest.fixture(scope="module")
-def native_build(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ModuleType]:
-    directory = tmp_path_factory.mktemp("native")
-    native_twin.build(directory, strict=True)
-    return native_twin.import_built(directory)
-
-
 @pytest.fixture(autouse=True, params=["python", "c"])
 def reader(request: pytest.FixtureRequest, native_build: dict[str, ModuleType]) -> Iterator[ModuleType | None]:
     """The reader of this run: None (orjson and Python) or the C module."""

@@ -1,6 +1,7 @@
-"""The local twin's native build (``stream_processor.native_twin``): the C row writers and the C reader
-of rows into Arrow, built here for this Python. The twin writes the same lake, byte for byte, with it
-as without it; it is loaded only when current, and the C reader survives any bytes."""
+"""The local twin's native build (``stream_processor.native_twin``): the C row writers, the C reader
+of rows into Arrow and the census's C counter, built here for this Python. The twin writes the same
+lake, byte for byte, with it as without it; it is loaded only when current, and the C reader
+survives any bytes."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from stream_processor import cli, native_twin
 from stream_processor.bench.twin import write_fixtures
-from stream_processor.firehose import convert_columns
+from stream_processor.firehose import census, convert_columns
 from stream_processor.firehose.convert import convert_record
 from tests.conftest import FIXTURES
 from tests.twin.test_convert_columns import LAMBDA_ROW, VPC_ROW, assert_fast_matches_rows, lake_files, ndjson, run_twin
@@ -26,13 +27,6 @@ from transform_lambda import native_rows
 from transform_lambda.handler import lambda_handler
 
 READER = native_twin.READER
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    directory = tmp_path_factory.mktemp("native")
-    native_twin.build(directory, strict=True)
-    return directory
 
 
 @pytest.fixture(autouse=True)
@@ -64,21 +58,27 @@ class _Counting:
 # ---- loading
 
 
-def test_a_current_build_is_loaded_into_the_transform_and_the_conversion(built: Path) -> None:
+def python_paths() -> bool:
+    """Whether no part of the twin uses the native build."""
+    return not native_rows.available() and convert_columns._native is None and census._native is None
+
+
+def test_a_current_build_is_loaded_into_the_transform_the_conversion_and_the_census(built: Path) -> None:
     assert native_twin.load(built) == native_twin.LOADED
     assert native_rows.available()
     assert convert_columns._native is not None and convert_columns._native.__name__ == READER
+    assert census._native is not None and census._native.__name__ == native_twin.COUNTER
 
 
 def test_no_build_is_the_python_paths(tmp_path: Path) -> None:
     assert native_twin.load(tmp_path / "none") == "python: no native build (make builds one)"
-    assert not native_rows.available() and convert_columns._native is None
+    assert python_paths()
 
 
 def test_a_build_switched_off_is_not_loaded(built: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("STREAM_PROCESSOR_NATIVE", "off")
     assert native_twin.load(built) == "python: STREAM_PROCESSOR_NATIVE=off"
-    assert not native_rows.available()
+    assert python_paths()
 
 
 def test_a_build_of_other_sources_is_not_loaded(built: Path, tmp_path: Path) -> None:
@@ -88,7 +88,16 @@ def test_a_build_of_other_sources_is_not_loaded(built: Path, tmp_path: Path) -> 
         (stale / file.name).write_bytes(file.read_bytes())
     (stale / native_twin.MANIFEST).write_text("sources\t" + "0" * 64 + "\n", encoding="utf-8")
     assert native_twin.load(stale) == "python: the native build is of other sources (make rebuilds it)"
-    assert not native_rows.available() and convert_columns._native is None
+    assert python_paths()
+
+
+@pytest.mark.parametrize("source", native_twin.TWIN_SOURCES, ids=lambda p: p.name)
+def test_an_edit_to_any_of_the_twins_c_makes_the_build_stale(source: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    before = native_twin.digest()
+    edited = source.read_bytes() + b"\n"
+    original = Path.read_bytes
+    monkeypatch.setattr(Path, "read_bytes", lambda self: edited if self == source else original(self))
+    assert native_twin.digest() != before
 
 
 def test_a_build_that_does_not_load_leaves_the_python_paths(built: Path, tmp_path: Path) -> None:
@@ -97,7 +106,7 @@ def test_a_build_that_does_not_load_leaves_the_python_paths(built: Path, tmp_pat
     for file in built.iterdir():
         (broken / file.name).write_bytes(b"not a shared object" if file.suffix == ".so" else file.read_bytes())
     assert native_twin.load(broken).startswith("python: the native build does not load (")
-    assert not native_rows.available() and convert_columns._native is None
+    assert python_paths()
 
 
 def test_the_commands_that_run_the_twin_load_the_build(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -144,14 +153,17 @@ def test_the_twin_writes_the_same_lake_with_the_native_build(built: Path, tmp_pa
     python = run_twin(tmp_path / "python", [FIXTURES, generated], lambda_handler)
     modules = native_twin.import_built(built)
     writers, reader = _Counting(modules[native_twin.ROW_WRITERS]), _Counting(modules[READER])
+    counter = _Counting(modules[native_twin.COUNTER])
     native_rows.use(writers)  # type: ignore[arg-type]
     convert_columns.use(reader)  # type: ignore[arg-type]
+    census.use(counter)  # type: ignore[arg-type]
     native = run_twin(tmp_path / "native", [FIXTURES, generated], lambda_handler)
     # THEN the same counts and the same files, byte for byte; and the C wrote and read most of it
     assert native == python and native["conserved"]
     assert lake_files(tmp_path / "native") == lake_files(tmp_path / "python")
     assert sum(writers.answered.values()) > 100
     assert reader.calls["read_rows"] > 5 and reader.answered["read_rows"] >= reader.calls["read_rows"] - 2
+    assert counter.answered["count_events"] > 80
 
 
 # ---- the C reader on any bytes

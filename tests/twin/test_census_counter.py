@@ -1,0 +1,165 @@
+"""Census, the C counter (``stream_processor/firehose/_native_census.c``, built here for this
+Python): it counts every usual record as decoding it in full does, and hands anything else back
+(None) to the Python count; on mutated messages, what it counts is still what decoding finds."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import random
+from types import ModuleType
+
+import pytest
+
+from stream_processor import native_twin
+from stream_processor.bench.twin import write_fixtures
+from stream_processor.firehose import census
+from stream_processor.firehose.census import Census, decoded_census, take_census
+from stream_processor.sources.fixture import read_fixtures
+from tests.conftest import FIXTURES
+from transform_lambda.config import MAX_DECOMPRESSED_BYTES
+from transform_lambda.decode import inflate
+
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
+
+
+@pytest.fixture(scope="module")
+def counter(native_build: dict[str, ModuleType]) -> ModuleType:
+    return native_build[native_twin.COUNTER]
+
+
+def recorded() -> list[bytes]:
+    """The repository's recorded fixtures, the conformance payloads among them."""
+    return [r.data for r in read_fixtures([FIXTURES], clock_ms=lambda: 0)]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> list[bytes]:
+    directory = tmp_path_factory.mktemp("generated")
+    write_fixtures(directory, 5_000)
+    return [r.data for r in read_fixtures([directory], clock_ms=lambda: 0)]
+
+
+def inflated(data: bytes) -> bytes | None:
+    try:
+        return bytes(inflate(data, MAX_DECOMPRESSED_BYTES))
+    except Exception:
+        return None
+
+
+def test_the_counter_counts_every_generated_record(counter: ModuleType, generated: list[bytes]) -> None:
+    for data in generated:
+        text = inflated(data)
+        assert text is not None
+        counted = counter.count_events(text)
+        expected = decoded_census(data)
+        assert counted is not None, text[:200]
+        assert Census(counted[0], counted[1], None) == expected
+
+
+def test_the_counter_agrees_on_every_recorded_fixture(counter: ModuleType) -> None:
+    answered = 0
+    for data in recorded():
+        text = inflated(data)
+        counted = None if text is None else counter.count_events(text)
+        if counted is not None:
+            answered += 1
+            assert Census(counted[0], counted[1], None) == decoded_census(data)
+    assert answered >= 10
+
+
+def data_message(events: bytes, envelope: bytes = b'"logGroup":"g","logStream":"s"') -> bytes:
+    return b'{"messageType":"DATA_MESSAGE",' + envelope + b',"logEvents":[' + events + b"]}"
+
+
+def event(timestamp: bytes = b"1", message: bytes = b'""', more: bytes = b"") -> bytes:
+    return b'{"id":"1",' + more + b'"timestamp":' + timestamp + b',"message":' + message + b"}"
+
+
+CONTROL = b'{"messageType":"CONTROL_MESSAGE","logEvents":[]}'
+TEXTS: list[tuple[bytes, bool]] = [  # (a subscription message, whether the C counter counts it)
+    (data_message(b""), True),
+    (b' \t\r\n{ "messageType" : "CONTROL_MESSAGE" , "logEvents" : [ ] } \n', True),
+    (data_message(event(b"-0")), True),
+    (data_message(event(b"123456789012345678", b'"\\ud83d\\ude00\\u00e9\\n\\/\\"\\\\"')), True),
+    (data_message(event() + b" , " + event(b"2")), True),
+    (data_message(b"", b'"logGroup":"g","logStream":"s","policyLevel":null,"streamProcessorSource":"x"'), True),
+    (data_message(b"", b'"logGroup":"g","logStream":"s","subscriptionFilters":["a",""],"owner":"\\u0031"'), True),
+    (data_message(event(message='"é"'.encode())), True),
+    # not counted in C: the Python count decides
+    (data_message(event(b"1234567890123456789")), False),
+    (data_message(event(b"1.0")), False),
+    (data_message(event(b"1e3")), False),
+    (data_message(event(b"01")), False),
+    (data_message(event(b'"1"')), False),
+    (data_message(event(message=b'"\\ud800"')), False),
+    (data_message(event(message=b'"\\udc00"')), False),
+    (data_message(event(message=b'"\\ud800\\u0041"')), False),
+    (data_message(event(message=b'"a\tb"')), False),
+    (data_message(event(message=b'"\\x"')), False),
+    (data_message(event(message=b'"\\u00g0"')), False),
+    (data_message(event(message=b'"open')), False),
+    (data_message(event(message=b"null")), False),
+    (data_message(event(more=b'"id":"2",')), False),
+    (data_message(event(more=b'"extractedFields":{},')), False),
+    (data_message(b'{"id":"1","timestamp":1}'), False),
+    (data_message(b'{"i\\u0064":"1","timestamp":1,"message":""}'), False),
+    (data_message(event() + b","), False),
+    (data_message(b"", b'"logGroup":"","logStream":"s"'), False),
+    (data_message(b"", b'"logStream":"s"'), False),
+    (data_message(b"", b'"logGroup":"g","logStream":"s","owner":null'), False),
+    (data_message(b"", b'"logGroup":"g","logStream":"s","extra":1'), False),
+    (data_message(b"", b'"logGroup":"g","logStream":"s","messageType":"DATA_MESSAGE"'), False),
+    (data_message(b"", b'"logGroup":"g","logStream":"s","subscriptionFilters":[1]'), False),
+    (b'{"messageType":"DATA\\u005fMESSAGE","logGroup":"g","logStream":"s","logEvents":[]}', False),
+    (b'{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}', False),
+    (b'{"messageType":"OTHER","logEvents":[]}', False),
+    (b'{"logGroup":"g","logStream":"s","logEvents":[]}', False),
+    (CONTROL + b" x", False),
+    (CONTROL + b"{}", False),
+    (b"\x0c" + CONTROL, False),
+    (b"\xef\xbb\xbf" + CONTROL, False),
+    (b'{"messageType":"CONTROL_MESSAGE","logEvents":[],}', False),
+    (b'{"messageType":"CONTROL_MESSAGE","logEvents":[' + event(message=b'"\xff"') + b"]}", False),
+    (b'{"messageType":"CONTROL_MESSAGE","logEvents":[' + event(message=b'"\xed\xa0\x80"') + b"]}", False),
+    (b"[]", False),
+    (b"", False),
+]
+
+
+@pytest.mark.parametrize(("text", "counted"), TEXTS)
+def test_the_counter_counts_only_what_it_knows(counter: ModuleType, text: bytes, counted: bool) -> None:
+    data = gzip.compress(text, mtime=0)
+    result = counter.count_events(text)
+    assert (result is not None) == counted
+    if result is not None:
+        assert Census(result[0], result[1], None) == decoded_census(data)
+    assert counter.count_events(bytearray(text)) == result  # what inflate may return
+    census.use(counter)
+    try:
+        assert take_census(data) == decoded_census(data)
+    finally:
+        census.use(None)
+
+
+_MUTATIONS = b'"\\{}[],: 0123456789-.eEtnulfa\x00\x1f\x7f\x80\xc3\xa9\xed\xff'
+
+
+def test_the_counter_survives_and_agrees_on_mutated_messages(counter: ModuleType, generated: list[bytes]) -> None:
+    rng = random.Random(20261206)
+    texts = [t for t in map(inflated, generated[:60]) if t is not None]
+    answered = 0
+    for n in range(EXAMPLES * 50):
+        text = bytearray(rng.choice(texts))
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(text))
+            if rng.random() < 0.3:
+                del text[at]
+            else:
+                text[at] = rng.choice(_MUTATIONS)
+        result = counter.count_events(bytes(text))
+        if result is not None:
+            answered += 1
+            data = gzip.compress(bytes(text), mtime=0)
+            assert Census(result[0], result[1], None) == decoded_census(data), (n, bytes(text))
+    assert answered > 0
