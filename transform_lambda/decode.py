@@ -72,11 +72,12 @@ def decode_data(raw: bytes, max_decompressed_bytes: int, *, kpl: bool = True) ->
     return tuple(_to_payload(doc) for doc in _json_documents(_to_text(body)))
 
 
-def inflate(raw: bytes, limit: int) -> bytearray:
+def inflate(raw: bytes, limit: int) -> bytes | bytearray:
     """Inflate gzip (one or more members) or zlib data, refusing more than ``limit`` bytes.
 
     Output grows in bounded steps into one buffer, so memory stays near the output size (a bomb is
-    refused after at most ``limit`` bytes, never allocated whole).
+    refused after at most ``limit`` bytes, never allocated whole). The usual record, one member that
+    inflates in one step, is returned as the bytes inflated, without copying them into the buffer.
 
     Raises:
         DecodeError: ``invalid_gzip``, ``truncated_gzip`` or ``too_large``.
@@ -96,7 +97,7 @@ def _zlib_decompressobj(wbits: int) -> accel.Inflater:
     return zlib.decompressobj(wbits=wbits)
 
 
-def _inflate(raw: bytes, limit: int, decompressobj: Callable[[int], accel.Inflater]) -> bytearray:
+def _inflate(raw: bytes, limit: int, decompressobj: Callable[[int], accel.Inflater]) -> bytes | bytearray:
     out = bytearray()
     rest = raw
     while rest:
@@ -108,6 +109,8 @@ def _inflate(raw: bytes, limit: int, decompressobj: Callable[[int], accel.Inflat
         try:
             while True:
                 chunk = inflater.decompress(pending, _INFLATE_STEP)
+                if not out and inflater.eof and not inflater.unused_data and len(chunk) <= limit:
+                    return chunk  # the last member, whole in one step, and nothing before it
                 out += chunk
                 if len(out) > limit:
                     raise DecodeError("too_large", f"inflates past {limit} bytes")

@@ -13,7 +13,7 @@ import pytest
 
 from tests.conftest import FIXTURES, control_message, data_message, encode_payload
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
-from transform_lambda.decode import CONTROL_MESSAGE, DATA_MESSAGE, decode_data, decode_record
+from transform_lambda.decode import CONTROL_MESSAGE, DATA_MESSAGE, decode_data, decode_record, inflate
 from transform_lambda.errors import DecodeError
 
 LIMIT = MAX_DECOMPRESSED_BYTES
@@ -172,3 +172,34 @@ def test_decode_cap_is_a_parameter() -> None:
     with pytest.raises(DecodeError, match="too_large"):
         decode_data(raw, 1000)
     assert decode_data(raw, 10_000)[0].log_events[0].message == "x" * 5000
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        gzip.compress(b'{"a": 1}', mtime=0),  # one member, one step: returned as inflated
+        gzip.compress(b"", mtime=0) + gzip.compress(b'{"a": 1}', mtime=0),  # an empty member first
+        gzip.compress(b'{"a": 1}', mtime=0) + b"\0" * 8,  # padding after the member
+        gzip.compress(b'{"a": 1}', mtime=0) * 2,
+        zlib.compress(b'{"a": 1}'),
+        gzip.compress(b"x" * ((1 << 20) + 5), mtime=0),  # more than one step
+    ],
+)
+def test_inflate_is_every_member_inflated(raw: bytes) -> None:
+    expected = b""
+    rest = raw
+    while rest.strip(b"\0"):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        expected += inflater.decompress(rest)
+        rest = inflater.unused_data
+    assert bytes(inflate(raw, LIMIT)) == expected
+
+
+@pytest.mark.parametrize("size", [999, 1000])
+def test_inflate_takes_up_to_the_limit_in_one_step(size: int) -> None:
+    assert len(inflate(gzip.compress(b"x" * size), 1000)) == size
+
+
+def test_inflate_refuses_one_step_past_the_limit() -> None:
+    with pytest.raises(DecodeError, match="too_large"):
+        inflate(gzip.compress(b"x" * 1001), 1000)
