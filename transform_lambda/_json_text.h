@@ -52,20 +52,28 @@ static int needs_escape(unsigned char c) { return c < 0x20 || c == '"' || c == '
 #define ONES 0x0101010101010101ULL
 #define HIGHS 0x8080808080808080ULL
 
-/* The index of the first byte of p[i..n) that needs_escape, or n; eight bytes at a time. In each
- * test, a byte's high bit is set in the block's mask when the byte matches, and the lowest set bit
- * is always a match (only a matching byte below can carry a false one above it): on a
- * little-endian machine it gives the index. Bytes of 0x80 and up never match. */
-static Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) {
-    while (n - i >= 8) {
-        uint64_t x, quote, backslash, mask;
-        memcpy(&x, p + i, 8);
-        quote = x ^ (ONES * '"');
-        backslash = x ^ (ONES * '\\');
-        mask = (((x - ONES * 0x20) & ~x) | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash)) & HIGHS;
-        if (mask != 0) {
+/* A block of eight bytes' mask of those that needs_escape: a byte's high bit is set when it matches,
+ * and the lowest set bit is always a match (only a matching byte below can carry a false one above
+ * it), so on a little-endian machine it gives the first one's index. Bytes of 0x80 and up never
+ * match. */
+static inline uint64_t escape_mask(uint64_t x) {
+    uint64_t quote = x ^ (ONES * '"'), backslash = x ^ (ONES * '\\');
+    return (((x - ONES * 0x20) & ~x) | ((quote - ONES) & ~quote) | ((backslash - ONES) & ~backslash)) & HIGHS;
+}
+
 #if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return i + (__builtin_ctzll(mask) >> 3);
+#define FIRST_MATCH(mask) ((Py_ssize_t)(__builtin_ctzll(mask) >> 3))
+#endif
+
+/* The index of the first byte of p[i..n) that needs_escape, or n; eight bytes at a time. */
+static inline Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) {
+    while (n - i >= 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        uint64_t mask = escape_mask(x);
+        if (mask != 0) {
+#ifdef FIRST_MATCH
+            return i + FIRST_MATCH(mask);
 #else
             break;
 #endif
@@ -73,6 +81,31 @@ static Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) {
         i += 8;
     }
     while (i < n && !needs_escape((unsigned char)p[i])) i++;
+    return i;
+}
+
+/* plain_run, copying the run to out as it goes, eight bytes at a time: it may write up to seven
+ * bytes past the run, but never more than n - i bytes in all. */
+static inline Py_ssize_t copy_plain_run(const char *p, Py_ssize_t i, Py_ssize_t n, char *out) {
+    const Py_ssize_t from = i;
+    while (n - i >= 8) {
+        uint64_t x;
+        memcpy(&x, p + i, 8);
+        memcpy(out + (i - from), &x, 8);
+        uint64_t mask = escape_mask(x);
+        if (mask != 0) {
+#ifdef FIRST_MATCH
+            return i + FIRST_MATCH(mask);
+#else
+            break;
+#endif
+        }
+        i += 8;
+    }
+    while (i < n && !needs_escape((unsigned char)p[i])) {
+        out[i - from] = p[i];
+        i++;
+    }
     return i;
 }
 
@@ -112,64 +145,69 @@ static int read_hex4(const char *p, Py_ssize_t n, Py_ssize_t i, unsigned *value)
 
 /* A JSON string at p[*i] (its opening quote) decoded as UTF-8 into the scratch buffer: 0 and *i
  * past the closing quote, -1 error set, 1 not usual (invalid for json.loads, or a lone surrogate,
- * which json.loads keeps and the row's encoding then replaces). */
+ * which json.loads keeps and the row's encoding then replaces). A value is never longer than its
+ * JSON text, so one reservation of the rest of the text holds it, and plain runs are copied as
+ * they are scanned. */
 static inline int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, Py_ssize_t *start,
-                            Py_ssize_t *len) {
+                                   Py_ssize_t *len) {
     Py_ssize_t at = *i + 1;
+    if (at >= n) return 1; /* unterminated; and a reservation of nothing may leave no buffer */
+    if (reserve(scratch, n - at) < 0) return -1;
     *start = scratch->len;
+    char *w = scratch->buf + scratch->len; /* written: never more bytes than read past the quote */
+    int status = 1;
     for (;;) {
-        Py_ssize_t run = plain_run(p, at, n);
-        if (put(scratch, p + at, run - at) < 0) return -1;
-        if (run == n || (unsigned char)p[run] < 0x20) return 1; /* unterminated, or a raw control character */
+        Py_ssize_t run = copy_plain_run(p, at, n, w);
+        w += run - at;
+        if (run == n || (unsigned char)p[run] < 0x20) break; /* unterminated, or a raw control character */
         at = run + 1;
-        if (p[run] == '"') break;
-        if (at == n) return 1;
-        char c = p[at++], decoded;
+        if (p[run] == '"') {
+            status = 0;
+            break;
+        }
+        if (at == n) break;
+        char c = p[at++];
         switch (c) {
-        case '"': decoded = '"'; break;
-        case '\\': decoded = '\\'; break;
-        case '/': decoded = '/'; break;
-        case 'b': decoded = '\b'; break;
-        case 'f': decoded = '\f'; break;
-        case 'n': decoded = '\n'; break;
-        case 'r': decoded = '\r'; break;
-        case 't': decoded = '\t'; break;
-        case 'u': {
-            unsigned code, low;
-            if (!read_hex4(p, n, at, &code)) return 1;
-            at += 4;
-            if (code >= 0xDC00 && code <= 0xDFFF) return 1;
-            if (code >= 0xD800 && code <= 0xDBFF) {
-                if (n - at < 6 || p[at] != '\\' || p[at + 1] != 'u' || !read_hex4(p, n, at + 2, &low) || low < 0xDC00 ||
-                    low > 0xDFFF)
-                    return 1;
-                at += 6;
-                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-            }
-            char utf8[4];
-            Py_ssize_t k;
-            if (code < 0x80) {
-                utf8[0] = (char)code, k = 1;
-            } else if (code < 0x800) {
-                utf8[0] = (char)(0xC0 | code >> 6), utf8[1] = (char)(0x80 | (code & 0x3F)), k = 2;
-            } else if (code < 0x10000) {
-                utf8[0] = (char)(0xE0 | code >> 12), utf8[1] = (char)(0x80 | (code >> 6 & 0x3F));
-                utf8[2] = (char)(0x80 | (code & 0x3F)), k = 3;
-            } else {
-                utf8[0] = (char)(0xF0 | code >> 18), utf8[1] = (char)(0x80 | (code >> 12 & 0x3F));
-                utf8[2] = (char)(0x80 | (code >> 6 & 0x3F)), utf8[3] = (char)(0x80 | (code & 0x3F)), k = 4;
-            }
-            if (put(scratch, utf8, k) < 0) return -1;
-            continue;
+        case '"': *w++ = '"'; continue;
+        case '\\': *w++ = '\\'; continue;
+        case '/': *w++ = '/'; continue;
+        case 'b': *w++ = '\b'; continue;
+        case 'f': *w++ = '\f'; continue;
+        case 'n': *w++ = '\n'; continue;
+        case 'r': *w++ = '\r'; continue;
+        case 't': *w++ = '\t'; continue;
+        case 'u': break;
+        default: goto done;
         }
-        default:
-            return 1;
+        unsigned code, low;
+        if (!read_hex4(p, n, at, &code)) break;
+        at += 4;
+        if (code >= 0xDC00 && code <= 0xDFFF) break;
+        if (code >= 0xD800 && code <= 0xDBFF) {
+            if (n - at < 6 || p[at] != '\\' || p[at + 1] != 'u' || !read_hex4(p, n, at + 2, &low) || low < 0xDC00 ||
+                low > 0xDFFF)
+                break;
+            at += 6;
+            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
         }
-        if (put(scratch, &decoded, 1) < 0) return -1;
+        if (code < 0x80) { /* six bytes of text for at most four of UTF-8 */
+            *w++ = (char)code;
+        } else if (code < 0x800) {
+            *w++ = (char)(0xC0 | code >> 6), *w++ = (char)(0x80 | (code & 0x3F));
+        } else if (code < 0x10000) {
+            *w++ = (char)(0xE0 | code >> 12), *w++ = (char)(0x80 | (code >> 6 & 0x3F)), *w++ = (char)(0x80 | (code & 0x3F));
+        } else {
+            *w++ = (char)(0xF0 | code >> 18), *w++ = (char)(0x80 | (code >> 12 & 0x3F));
+            *w++ = (char)(0x80 | (code >> 6 & 0x3F)), *w++ = (char)(0x80 | (code & 0x3F));
+        }
     }
-    *len = scratch->len - *start;
-    *i = at;
-    return 0;
+done:
+    scratch->len = w - scratch->buf;
+    if (status == 0) {
+        *len = scratch->len - *start;
+        *i = at;
+    }
+    return status;
 }
 
 #endif

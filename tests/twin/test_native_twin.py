@@ -199,6 +199,12 @@ def test_the_c_reader_on_mutated_rows_reads_what_the_row_path_reads_or_leaves_th
         convert_record(bytes(data))
 
 
+@pytest.mark.parametrize("line", [b'{"message":"', b'{"message":"ab', b'{"message":"a\\', b'{"message":"\\u00', b'{"'])
+def test_the_c_reader_leaves_a_string_cut_short_at_the_end_of_a_row(built: Path, line: bytes) -> None:
+    reader = native_twin.import_built(built)[READER]
+    assert reader.read_rows([ndjson(VPC_ROW), line], convert_columns._NATIVE_COLUMNS) is None
+
+
 def test_the_c_reader_reads_the_transforms_rows_of_every_source(built: Path) -> None:
     reader = native_twin.import_built(built)[READER]
     rng = random.Random(5)

@@ -545,6 +545,12 @@ NOT_FLAT = [
     '{"a":"\\u12"}',
     '{"a":"tab\there"}',
     '{"a":"x"',
+    '{"a":"',  # strings cut short at the end of the message: nothing left to reserve
+    '{"a":"x',
+    '{"a":"x\\',
+    '{"a":"\\u00',
+    '{"a":"\\ud83d',
+    '{"',
     '{"a":"x",}',
     '{"a" "x"}',
     "{a:1}",
