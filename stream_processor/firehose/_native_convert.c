@@ -273,28 +273,39 @@ static unsigned hash_of(const char *key, Py_ssize_t len) {
            (SLOTS - 1);
 }
 
+/* Whether a[0..len) and b[0..len) are the same bytes: short names, compared in line. */
+static int same_name(const char *a, const char *b, Py_ssize_t len) {
+    for (; len >= 8; a += 8, b += 8, len -= 8) {
+        uint64_t x, y;
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) return 0;
+    }
+    for (; len > 0; len--)
+        if (*a++ != *b++) return 0;
+    return 1;
+}
+
 /* The column of that name, or NULL. */
 static Column *column_named(Table *t, const char *key, Py_ssize_t len) {
     if (len == 0 || len > MAX_NAME) return NULL;
     for (unsigned h = hash_of(key, len); t->slot[h] != 0; h = (h + 1) & (SLOTS - 1)) {
         Column *c = &t->column[t->slot[h] - 1];
-        if (c->name_len == len && memcmp(c->name, key, (size_t)len) == 0) return c;
+        if (c->name_len == len && same_name(c->name, key, len)) return c;
     }
     return NULL;
 }
 
-/* The key just read (t->key), outside the schema, noted for the row: 0, -1 error set, 1 not usual (the
- * row has it twice, or too many such keys to look). */
-static int unknown_key(Table *t, Py_ssize_t len) {
+/* A key outside the schema, noted for the row: 0, -1 error set, 1 not usual (the row has it twice,
+ * or too many such keys to look). */
+static int unknown_key(Table *t, const char *key, Py_ssize_t len) {
     if (t->unknowns == MAX_UNKNOWN) return 1;
     Py_ssize_t start = 0;
     for (int k = 0; k < t->unknowns; k++) {
-        if (t->unknown_end[k] - start == len &&
-            (len == 0 || memcmp(t->unknown_keys.buf + start, t->key.buf, (size_t)len) == 0))
-            return 1;
+        if (t->unknown_end[k] - start == len && same_name(t->unknown_keys.buf + start, key, len)) return 1;
         start = t->unknown_end[k];
     }
-    if (put(&t->unknown_keys, t->key.buf, len) < 0) return -1;
+    if (put(&t->unknown_keys, key, len) < 0) return -1;
     t->unknown_end[t->unknowns++] = t->unknown_keys.len;
     return 0;
 }
@@ -311,16 +322,25 @@ static int read_row(Table *t, const char *p, Py_ssize_t n, Py_ssize_t row, Py_ss
     } else {
         for (;;) {
             Py_ssize_t start, len;
+            const char *key;
+            int status;
             if (i == n || p[i] != '"') return 1;
-            t->key.len = 0;
-            int status = read_json_string(p, n, &i, &t->key, &start, &len);
-            if (status != 0) return status;
+            Py_ssize_t end = plain_run(p, i + 1, n);
+            if (end < n && p[end] == '"') { /* a key without escapes is read where it is */
+                key = p + i + 1;
+                len = end - i - 1;
+                i = end + 1;
+            } else {
+                t->key.len = 0;
+                if ((status = read_json_string(p, n, &i, &t->key, &start, &len)) != 0) return status;
+                key = t->key.buf;
+            }
             i = skip_space(p, n, i);
             if (i == n || p[i] != ':') return 1;
             i = skip_space(p, n, i + 1);
-            Column *c = column_named(t, t->key.buf, len);
+            Column *c = column_named(t, key, len);
             if (c == NULL) { /* a key outside the schema: counted once, as json.loads keeps one */
-                if ((status = unknown_key(t, len)) != 0) return status;
+                if ((status = unknown_key(t, key, len)) != 0) return status;
                 (*unknown)++;
                 if ((status = skip_value(t, p, n, &i)) != 0) return status;
             } else {

@@ -199,10 +199,31 @@ def test_the_c_reader_on_mutated_rows_reads_what_the_row_path_reads_or_leaves_th
         convert_record(bytes(data))
 
 
-@pytest.mark.parametrize("line", [b'{"message":"', b'{"message":"ab', b'{"message":"a\\', b'{"message":"\\u00', b'{"'])
-def test_the_c_reader_leaves_a_string_cut_short_at_the_end_of_a_row(built: Path, line: bytes) -> None:
+@pytest.mark.parametrize(
+    "line",
+    [b'{"message":"', b'{"message":"ab', b'{"message":"a\\', b'{"message":"\\u00', b'{"', b'{"message\\:"x"}'],
+)
+def test_the_c_reader_leaves_a_string_cut_short_or_a_bad_key(built: Path, line: bytes) -> None:
     reader = native_twin.import_built(built)[READER]
     assert reader.read_rows([ndjson(VPC_ROW), line], convert_columns._NATIVE_COLUMNS) is None
+
+
+def test_the_c_reader_reads_keys_with_escapes_and_tells_unknown_keys_apart(built: Path) -> None:
+    # GIVEN rows whose keys are spelled with escapes, and two keys outside the schema that differ
+    # only after their eighth byte
+    row = ndjson(VPC_ROW)
+    escaped = row.replace(b'"message"', b'"mess\\u0061ge"').replace(b'"source"', b'"sour\\/ce"')
+    assert escaped != row
+    unknown = row[:-2] + b',"unknown_1":"a","unknown_2":"b"}\n'
+    reader = native_twin.import_built(built)[READER]
+    convert_columns.use(reader)
+    # WHEN the C reader reads them THEN it answers, as the row path reads them
+    for datas in ([row, escaped], [unknown]):
+        assert reader.read_rows(datas, convert_columns._NATIVE_COLUMNS) is not None
+        fast = convert_columns.convert_batch(datas)
+        assert fast is not None
+        assert_fast_matches_rows(datas, fast)
+    assert fast[0].unknown_keys == 2
 
 
 def test_the_c_reader_reads_the_transforms_rows_of_every_source(built: Path) -> None:
