@@ -461,7 +461,7 @@ class LocalFirehose:
             dynamic_partitioning=settings.dynamic_partitioning,
             rng=self.rng,
         )
-        body = table_to_parquet(parts_to_table(pending.parts))
+        body = table_to_parquet(parts_to_table(pending.table_parts()))
         name = object_name(settings.stream_name, pending.oldest_arrival_ms, settings.file_extension)
         self.sink.put(prefix + name, body)
         self.stats.files_written += 1

@@ -65,20 +65,26 @@ class ConversionError:
 @dataclass(frozen=True, slots=True)
 class ConvertedRecord:
     """A record's rows ready for Arrow, or its conversion error; ``unknown_keys`` dropped silently.
-    The columnar fast path (``convert_columns``) hands the rows over as ``table`` instead: a slice,
-    from row ``offset`` on, of ``whole``, the table of every record it converted at once."""
+    The columnar fast path (``convert_columns``) hands the rows over in ``whole`` instead, the table
+    of every record it converted at once: this record's are its ``count`` rows from ``offset`` on."""
 
     rows: list[dict[str, object]]
     error: ConversionError | None = None
     unknown_keys: int = 0
-    table: pa.Table | None = None
     whole: pa.Table | None = None
     offset: int = 0
+    count: int = 0
+
+    @property
+    def table(self) -> pa.Table | None:
+        """The columnar fast path's rows of this record, as a slice of ``whole`` (made when asked
+        for: the usual record's rows go on in ``whole`` itself, ``PendingObject.detach``)."""
+        return None if self.whole is None else self.whole.slice(self.offset, self.count)
 
     @property
     def row_count(self) -> int:
         """How many rows the record has."""
-        return self.table.num_rows if self.table is not None else len(self.rows)
+        return self.count if self.whole is not None else len(self.rows)
 
 
 _STR: Final = frozenset({str})

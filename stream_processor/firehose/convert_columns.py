@@ -88,7 +88,7 @@ def _records(table: pa.Table, bounds: list[int], dropped: list[int]) -> list[Con
     """Each record's rows as a slice of the batch's table: record r's are rows bounds[r] to
     bounds[r + 1], and it had dropped[r] keys outside the schema."""
     return [
-        ConvertedRecord([], None, keys, table.slice(start, end - start), table, start)
+        ConvertedRecord([], None, keys, table, start, end - start)
         for (start, end), keys in zip(pairwise(bounds), dropped, strict=True)
     ]
 

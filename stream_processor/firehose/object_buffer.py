@@ -27,16 +27,15 @@ class PendingObject:
     parts: list[pa.Table | list[dict[str, object]]] = field(default_factory=list)
     rows: int = 0
     bytes: int = 0
-    # The last parts are slices of converted tables, not yet detached; of each, in order: the table it
-    # is a slice of, its first row there, its rows.
-    sliced_from: list[tuple[pa.Table | None, int, int]] = field(default_factory=list)
+    # Records from the columnar fast path added after the parts, not yet detached; of each, in order:
+    # the converted table its rows are in, its first row there, its rows.
+    sliced_from: list[tuple[pa.Table, int, int]] = field(default_factory=list)
     records: list[SourceRecord] = field(default_factory=list)  # whose rows these are, until written
 
     def add(self, converted: ConvertedRecord) -> None:
         """Append one record's rows."""
-        if converted.table is not None:
-            self.parts.append(converted.table)
-            self.sliced_from.append((converted.whole, converted.offset, converted.table.num_rows))
+        if converted.whole is not None:
+            self.sliced_from.append((converted.whole, converted.offset, converted.count))
         else:
             self.detach()
             if self.parts and isinstance(self.parts[-1], list):
@@ -46,29 +45,36 @@ class PendingObject:
         self.rows += converted.row_count
 
     def detach(self) -> None:
-        """Make the record slices added since the last call one table of this object's own: a slice
-        keeps its whole table alive for as long as this object waits to be written. When the slices
-        are all of one table, in order, that table is this object's already and is kept as it is;
-        otherwise they are copied."""
-        slices = len(self.sliced_from)
-        if slices:
+        """Make the fast path's records added since the last call one table of this object's own: a
+        slice would keep its whole table alive for as long as this object waits to be written. When
+        they are all of one table, in order, that table is this object's already and is kept as it
+        is (no slice is ever made); otherwise their rows are copied."""
+        if self.sliced_from:
             whole = _covered(self.sliced_from)
-            if whole is None:
-                tables = [part for part in self.parts[-slices:] if isinstance(part, pa.Table)]
-                whole = detach_tables(tables)
-            self.parts[-slices:] = [whole]
+            self.parts.append(whole if whole is not None else detach_tables(self._slices()))
             self.sliced_from.clear()
 
+    def table_parts(self) -> list[pa.Table | list[dict[str, object]]]:
+        """Every part in order, ready to be joined (``convert.parts_to_table``): the records not yet
+        detached are slices of their tables, or the one table they cover."""
+        if not self.sliced_from:
+            return self.parts
+        whole = _covered(self.sliced_from)
+        return [*self.parts, *([whole] if whole is not None else self._slices())]
 
-def _covered(sliced_from: list[tuple[pa.Table | None, int, int]]) -> pa.Table | None:
-    """The table the slices are of when they are all of it, in order, with nothing left out."""
+    def _slices(self) -> list[pa.Table]:
+        return [table.slice(offset, rows) for table, offset, rows in self.sliced_from]
+
+
+def _covered(sliced_from: list[tuple[pa.Table, int, int]]) -> pa.Table | None:
+    """The table the records' rows are in when they are all of it, in order, with nothing left out."""
     whole = sliced_from[0][0]
     at = 0
     for table, offset, rows in sliced_from:
         if table is not whole or offset != at:
             return None
         at += rows
-    return whole if whole is not None and at == whole.num_rows else None
+    return whole if at == whole.num_rows else None
 
 
 @dataclass(slots=True)

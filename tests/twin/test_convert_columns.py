@@ -314,6 +314,25 @@ def test_pending_object_copies_slices_that_are_not_a_whole_table_in_order(taken:
     assert _message_buffer(part) != _message_buffer(whole)  # its own buffers: the batch can be freed
 
 
+@pytest.mark.parametrize("taken", [[0, 1, 2, 3, 4, 5], [1, 2, 3], [0, 2, 1]], ids=["all", "some", "out of order"])
+def test_pending_object_written_before_detach_has_the_records_rows_in_order(taken: list[int]) -> None:
+    # GIVEN the fast path's records, and rows from the row path, in an object not yet detached (a
+    # write in the middle of a batch)
+    fast = _converted(6)
+    row_path = convert_record(ndjson(VPC_ROW))
+    pending = PendingObject(None, CLOCK_MS)
+    pending.add(row_path)
+    for n in taken:
+        pending.add(fast[n])
+    # WHEN its parts are taken for writing THEN they are those rows, in order; the whole table
+    # itself when it is all of them
+    parts = pending.table_parts()
+    expected = [rows_to_table(row_path.rows), *(fast[n].table for n in taken)]
+    assert parts_to_table(parts).equals(pa.concat_tables(expected))
+    assert (parts[-1] is fast[0].whole) == (taken == [0, 1, 2, 3, 4, 5])
+    assert pending.rows == 1 + 5 * len(taken)
+
+
 def test_pending_object_copies_the_records_of_two_tables() -> None:
     first, second = _converted(2), _converted(3)
     pending = PendingObject(None, CLOCK_MS)
