@@ -1,13 +1,14 @@
 """Load stage (the local twin's): the hand-written C, built for the tooling's Python.
 
 Input: the directory ``python -m stream_processor.native_twin build DIR`` writes (``make`` builds it
-into ``.venv/native``): the transform's row writers (``transform_lambda/_native_rows.c``), the twin's
-reader of rows into Arrow buffers (``stream_processor/firehose/_native_convert.c``) and its counter of
-a record's log events (``_native_census.c``), compiled with this machine's C compiler for this Python,
-and ``MANIFEST``, the sha256 of the sources they were built from. Output: the modules put where the
-twin's transform, conversion and census use them (``transform_lambda.native_rows``,
-``convert_columns``, ``census``), which then write, read and count what the Python paths do, faster;
-or nothing, and the Python paths run. Nothing is loaded without a build, with
+into ``.venv/native``): the transform's payload reader and row writers
+(``transform_lambda/_native_payload.c``, ``_native_rows.c``), the twin's reader of rows into Arrow
+buffers (``stream_processor/firehose/_native_convert.c``) and its counter of a record's log events
+(``_native_census.c``), compiled with this machine's C compiler for this Python, and ``MANIFEST``,
+the sha256 of the sources they were built from. Output: the modules put where the twin's transform,
+conversion and census use them (``transform_lambda.decode``, ``native_rows``, ``convert_columns``,
+``census``), which then read, write and count what the Python paths do, faster; or nothing, and the
+Python paths run. Nothing is loaded without a build, with
 a build of other sources (a stale build never runs), with ``STREAM_PROCESSOR_NATIVE=off``, or when a
 module does not load. The Lambda's build is ``transform_lambda.native``'s; this one never ships.
 """
@@ -30,13 +31,14 @@ from types import ModuleType
 from typing import Final
 
 from stream_processor.firehose import census, convert_columns
-from transform_lambda import native_rows
+from transform_lambda import decode, native_rows
 from transform_lambda.native import ENV_SWITCH, sources_digest
 
 REPO: Final = Path(__file__).resolve().parent.parent
 ROW_WRITERS: Final = "transform_lambda._native_rows"
 READER: Final = "stream_processor.firehose._native_convert"
 COUNTER: Final = "stream_processor.firehose._native_census"
+PAYLOAD_READER: Final = "transform_lambda._native_payload"
 _TWIN_C: Final = REPO / "stream_processor" / "firehose"
 READER_SOURCE: Final = _TWIN_C / "_native_convert.c"
 # The twin's own C: its modules' sources and the header they share.
@@ -44,6 +46,7 @@ TWIN_SOURCES: Final = (READER_SOURCE, _TWIN_C / "_native_census.c", _TWIN_C / "_
 # (module name, source): each built as one extension module of that name.
 MODULES: Final = (
     (ROW_WRITERS, REPO / "transform_lambda" / "_native_rows.c"),
+    (PAYLOAD_READER, REPO / "transform_lambda" / "_native_payload.c"),
     (READER, READER_SOURCE),
     (COUNTER, _TWIN_C / "_native_census.c"),
 )
@@ -124,6 +127,7 @@ def import_built(directory: Path) -> dict[str, ModuleType]:
 def use(modules: dict[str, ModuleType] | None) -> None:
     """Put the built modules where the twin uses them, or take them away (None)."""
     native_rows.use(None if modules is None else modules[ROW_WRITERS])
+    decode.use_native(None if modules is None else modules[PAYLOAD_READER])
     convert_columns.use(None if modules is None else modules[READER])
     census.use(None if modules is None else modules[COUNTER])
 
@@ -185,6 +189,7 @@ __all__ = [
     "DEFAULT_DIR",
     "LOADED",
     "MODULES",
+    "PAYLOAD_READER",
     "READER",
     "ROW_WRITERS",
     "STATUS",

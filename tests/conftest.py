@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import base64
 import gzip
+import importlib.machinery
+import importlib.util
 import json
 import os
 import socket
+import subprocess
+import sysconfig
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -43,6 +48,20 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 300_000
+
+
+def build_c_module(source: Path, name: str, directory: Path) -> ModuleType:
+    """A hand-written C module of the transform (``transform_lambda/_*.c``), compiled here for this
+    Python with warnings as errors, and imported as ``name`` (not registered in ``sys.modules``)."""
+    target = directory / f"{name.rpartition('.')[2]}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
+    include = sysconfig.get_paths()["include"]
+    command = ["cc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{include}"]
+    subprocess.run([*command, str(source), "-o", str(target)], check=True)
+    spec = importlib.util.spec_from_file_location(name, target)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def encode_payload(payload: dict[str, Any] | bytes, *, compress: bool = True) -> str:

@@ -3,6 +3,8 @@
 Input: the record's ``data`` (base64 text). Output: a tuple of ``Payload`` (usually one; a record
 holding several concatenated JSON documents, gzip members or KPL user records yields several).
 base64 -> gzip/zlib inflate (bounded) or plain JSON -> envelope checks (firehose-contract §1).
+The usual message is read by the C payload reader when a build has it (``_native_payload.c``), else
+by msgspec (``payload_structs``); both build what the standard path builds, which reads the rest.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import binascii
 import json
 import zlib
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, Final
 
 from transform_lambda import accel
@@ -22,6 +25,12 @@ _GZIP_MAGIC: Final = b"\x1f\x8b"
 _GZIP_RESERVED_FLAGS: Final = 0xE0  # FLG bits 5-7 of a gzip member header
 # zlib streams start with 0x78 (32K window, deflate); Powertools' test events use zlib.
 _ZLIB_FIRST: Final = 0x78
+_native: ModuleType | None
+try:  # the C payload reader: the compiled build's (transform_lambda.native), or the twin's (use_native)
+    from transform_lambda import _native_payload as _native
+except ImportError:  # decode's Python paths read every payload
+    _native = None
+
 _JSON_DECODER: Final = json.JSONDecoder()
 # Inflate in steps of this many output bytes so the cap is checked as output grows.
 _INFLATE_STEP: Final = 1 << 20
@@ -64,12 +73,21 @@ def decode_data(raw: bytes, max_decompressed_bytes: int, *, kpl: bool = True) ->
             for payload in decode_data(user_record, max_decompressed_bytes, kpl=False)
         )
     body = inflate(raw, max_decompressed_bytes) if _is_compressed(raw) else _plain_json(raw)
-    fast = accel.read_payload(body)  # msgspec: typed as it parses
+    fast = _native.read_payload(body, Payload, LogEvent) if _native is not None else None  # C: the usual message
+    if fast is None:
+        fast = accel.read_payload(body)  # msgspec: typed as it parses
     if fast is None:
         fast = _plain_payload(accel.loads(body))  # orjson, then a look at each value
     if fast is not None:
         return (fast,)
     return tuple(_to_payload(doc) for doc in _json_documents(_to_text(body)))
+
+
+def use_native(module: ModuleType | None) -> None:
+    """Read usual payloads with this module's C reader from now on (the local twin's build of
+    ``_native_payload.c``, ``stream_processor.native_twin``), or with Python only (None)."""
+    global _native
+    _native = module
 
 
 def inflate(raw: bytes, limit: int) -> bytes | bytearray:
@@ -302,4 +320,5 @@ __all__ = [
     "decode_record",
     "inflate",
     "plain_envelope",
+    "use_native",
 ]

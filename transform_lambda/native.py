@@ -2,7 +2,7 @@
 
 Input: ``transform_lambda/_compiled/`` as ``scripts/build-native.sh`` makes it and ``make package
 NATIVE=1`` ships it: the mypyc library ``transform_lambda__mypyc``, one small extension module per
-compiled module, the hand-written C modules (``_native_rows``), and ``MANIFEST``
+compiled module, the hand-written C modules (``_native_rows``, ``_native_payload``), and ``MANIFEST``
 (``sources<TAB>sha256`` of every ``.py``, ``.c`` and ``.h`` file of the package it was
 compiled with, then ``module<TAB>name`` per compiled module). Output: every compiled module imported
 from its extension file, through an import finder first on ``sys.meta_path`` that serves this
@@ -37,8 +37,8 @@ NO_BUILD: Final = "source: no compiled build"
 SWITCHED_OFF: Final = f"source: {ENV_SWITCH}=off"
 _PACKAGE: Final = "transform_lambda"
 _PACKAGE_DIR: Final = os.path.dirname(os.path.abspath(__file__))
-# What a build is compiled from: mypyc's modules and the hand-written C ones (``_native_rows.c`` and
-# the header it includes).
+# What a build is compiled from: mypyc's modules and the hand-written C ones (``_native_*.c`` and
+# the headers they include).
 _SOURCE_SUFFIXES: Final = (".py", ".c", ".h")
 # Which build this process runs: COMPILED or why the source (None until ``install``).
 STATUS: str | None = None

@@ -17,6 +17,7 @@ from stream_processor.firehose import census
 from stream_processor.firehose.census import Census, decoded_census, take_census
 from stream_processor.sources.fixture import read_fixtures
 from tests.conftest import FIXTURES
+from tests.subscription_texts import TEXTS
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
 from transform_lambda.decode import inflate
 
@@ -66,65 +67,6 @@ def test_the_counter_agrees_on_every_recorded_fixture(counter: ModuleType) -> No
             answered += 1
             assert Census(counted[0], counted[1], None) == decoded_census(data)
     assert answered >= 10
-
-
-def data_message(events: bytes, envelope: bytes = b'"logGroup":"g","logStream":"s"') -> bytes:
-    return b'{"messageType":"DATA_MESSAGE",' + envelope + b',"logEvents":[' + events + b"]}"
-
-
-def event(timestamp: bytes = b"1", message: bytes = b'""', more: bytes = b"") -> bytes:
-    return b'{"id":"1",' + more + b'"timestamp":' + timestamp + b',"message":' + message + b"}"
-
-
-CONTROL = b'{"messageType":"CONTROL_MESSAGE","logEvents":[]}'
-TEXTS: list[tuple[bytes, bool]] = [  # (a subscription message, whether the C counter counts it)
-    (data_message(b""), True),
-    (b' \t\r\n{ "messageType" : "CONTROL_MESSAGE" , "logEvents" : [ ] } \n', True),
-    (data_message(event(b"-0")), True),
-    (data_message(event(b"123456789012345678", b'"\\ud83d\\ude00\\u00e9\\n\\/\\"\\\\"')), True),
-    (data_message(event() + b" , " + event(b"2")), True),
-    (data_message(b"", b'"logGroup":"g","logStream":"s","policyLevel":null,"streamProcessorSource":"x"'), True),
-    (data_message(b"", b'"logGroup":"g","logStream":"s","subscriptionFilters":["a",""],"owner":"\\u0031"'), True),
-    (data_message(event(message='"é"'.encode())), True),
-    # not counted in C: the Python count decides
-    (data_message(event(b"1234567890123456789")), False),
-    (data_message(event(b"1.0")), False),
-    (data_message(event(b"1e3")), False),
-    (data_message(event(b"01")), False),
-    (data_message(event(b'"1"')), False),
-    (data_message(event(message=b'"\\ud800"')), False),
-    (data_message(event(message=b'"\\udc00"')), False),
-    (data_message(event(message=b'"\\ud800\\u0041"')), False),
-    (data_message(event(message=b'"a\tb"')), False),
-    (data_message(event(message=b'"\\x"')), False),
-    (data_message(event(message=b'"\\u00g0"')), False),
-    (data_message(event(message=b'"open')), False),
-    (data_message(event(message=b"null")), False),
-    (data_message(event(more=b'"id":"2",')), False),
-    (data_message(event(more=b'"extractedFields":{},')), False),
-    (data_message(b'{"id":"1","timestamp":1}'), False),
-    (data_message(b'{"i\\u0064":"1","timestamp":1,"message":""}'), False),
-    (data_message(event() + b","), False),
-    (data_message(b"", b'"logGroup":"","logStream":"s"'), False),
-    (data_message(b"", b'"logStream":"s"'), False),
-    (data_message(b"", b'"logGroup":"g","logStream":"s","owner":null'), False),
-    (data_message(b"", b'"logGroup":"g","logStream":"s","extra":1'), False),
-    (data_message(b"", b'"logGroup":"g","logStream":"s","messageType":"DATA_MESSAGE"'), False),
-    (data_message(b"", b'"logGroup":"g","logStream":"s","subscriptionFilters":[1]'), False),
-    (b'{"messageType":"DATA\\u005fMESSAGE","logGroup":"g","logStream":"s","logEvents":[]}', False),
-    (b'{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}', False),
-    (b'{"messageType":"OTHER","logEvents":[]}', False),
-    (b'{"logGroup":"g","logStream":"s","logEvents":[]}', False),
-    (CONTROL + b" x", False),
-    (CONTROL + b"{}", False),
-    (b"\x0c" + CONTROL, False),
-    (b"\xef\xbb\xbf" + CONTROL, False),
-    (b'{"messageType":"CONTROL_MESSAGE","logEvents":[],}', False),
-    (b'{"messageType":"CONTROL_MESSAGE","logEvents":[' + event(message=b'"\xff"') + b"]}", False),
-    (b'{"messageType":"CONTROL_MESSAGE","logEvents":[' + event(message=b'"\xed\xa0\x80"') + b"]}", False),
-    (b"[]", False),
-    (b"", False),
-]
 
 
 @pytest.mark.parametrize(("text", "counted"), TEXTS)

@@ -1,7 +1,7 @@
-"""The local twin's native build (``stream_processor.native_twin``): the C row writers, the C reader
-of rows into Arrow and the census's C counter, built here for this Python. The twin writes the same
-lake, byte for byte, with it as without it; it is loaded only when current, and the C reader
-survives any bytes."""
+"""The local twin's native build (``stream_processor.native_twin``): the C payload reader and row
+writers, the C reader of rows into Arrow and the census's C counter, built here for this Python. The
+twin writes the same lake, byte for byte, with it as without it; it is loaded only when current, and
+the C reader survives any bytes."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from stream_processor.firehose import census, convert_columns
 from stream_processor.firehose.convert import convert_record
 from tests.conftest import FIXTURES
 from tests.twin.test_convert_columns import LAMBDA_ROW, VPC_ROW, assert_fast_matches_rows, lake_files, ndjson, run_twin
-from transform_lambda import native_rows
+from transform_lambda import decode, native_rows
 from transform_lambda.handler import lambda_handler
 
 READER = native_twin.READER
@@ -60,7 +60,12 @@ class _Counting:
 
 def python_paths() -> bool:
     """Whether no part of the twin uses the native build."""
-    return not native_rows.available() and convert_columns._native is None and census._native is None
+    return (
+        not native_rows.available()
+        and decode._native is None
+        and convert_columns._native is None
+        and census._native is None
+    )
 
 
 def test_a_current_build_is_loaded_into_the_transform_the_conversion_and_the_census(built: Path) -> None:
@@ -68,6 +73,7 @@ def test_a_current_build_is_loaded_into_the_transform_the_conversion_and_the_cen
     assert native_rows.available()
     assert convert_columns._native is not None and convert_columns._native.__name__ == READER
     assert census._native is not None and census._native.__name__ == native_twin.COUNTER
+    assert decode._native is not None and decode._native.__name__ == native_twin.PAYLOAD_READER
 
 
 def test_no_build_is_the_python_paths(tmp_path: Path) -> None:
@@ -154,6 +160,8 @@ def test_the_twin_writes_the_same_lake_with_the_native_build(built: Path, tmp_pa
     modules = native_twin.import_built(built)
     writers, reader = _Counting(modules[native_twin.ROW_WRITERS]), _Counting(modules[READER])
     counter = _Counting(modules[native_twin.COUNTER])
+    payloads = _Counting(modules[native_twin.PAYLOAD_READER])
+    decode.use_native(payloads)  # type: ignore[arg-type]
     native_rows.use(writers)  # type: ignore[arg-type]
     convert_columns.use(reader)  # type: ignore[arg-type]
     census.use(counter)  # type: ignore[arg-type]
@@ -164,6 +172,7 @@ def test_the_twin_writes_the_same_lake_with_the_native_build(built: Path, tmp_pa
     assert sum(writers.answered.values()) > 100
     assert reader.calls["read_rows"] > 5 and reader.answered["read_rows"] >= reader.calls["read_rows"] - 2
     assert counter.answered["count_events"] > 80
+    assert payloads.answered["read_payload"] > 80
 
 
 # ---- the C reader on any bytes

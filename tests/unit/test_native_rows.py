@@ -6,12 +6,8 @@ warnings as errors; this module's tests run with it in ``native_rows``."""
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import os
-import subprocess
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
@@ -24,6 +20,7 @@ from hypothesis import strategies as st
 import transform_lambda
 from stream_processor.bench.offline import lambda_context
 from stream_processor.bench.workload import firehose_event
+from tests.conftest import build_c_module
 from tests.functional.test_parser_golden import ALL_CASES, CASE_CONFIGS, record_data
 from transform_lambda import native_rows
 from transform_lambda.config import TransformConfig
@@ -58,30 +55,7 @@ def c_rows(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     """The compiled build's C module when it is loaded, else the C built here."""
     if native_rows._native is not None:
         return native_rows._native
-    directory = tmp_path_factory.mktemp("native_rows")
-    target = directory / f"_native_rows{importlib.machinery.EXTENSION_SUFFIXES[0]}"
-    include = sysconfig.get_paths()["include"]
-    subprocess.run(
-        [
-            "cc",
-            "-shared",
-            "-fPIC",
-            "-O2",
-            "-Wall",
-            "-Wextra",
-            "-Werror",
-            f"-I{include}",
-            str(SOURCE),
-            "-o",
-            str(target),
-        ],
-        check=True,
-    )
-    spec = importlib.util.spec_from_file_location("transform_lambda._native_rows", target)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return build_c_module(SOURCE, "transform_lambda._native_rows", tmp_path_factory.mktemp("native_rows"))
 
 
 # (source, parser, the C function writing its rows)
