@@ -4,6 +4,26 @@ Python paths. Shared by the census counter's and the payload reader's tests."""
 
 from __future__ import annotations
 
+import random
+
+# Bytes a mutation writes: JSON's structure, digits, literals' letters, control characters and bytes
+# of UTF-8 sequences (valid, cut short, surrogate, never valid).
+MUTATIONS = b'"\\{}[],: 0123456789-.eEtnulfa\x00\x1f\x7f\x80\xc3\xa9\xed\xff'
+
+
+def mutated(rng: random.Random, texts: list[bytes]) -> bytes:
+    """One of the texts with one to three bytes deleted or overwritten."""
+    text = bytearray(rng.choice(texts))
+    for _ in range(rng.randint(1, 3)):
+        if not text:
+            break
+        at = rng.randrange(len(text))
+        if rng.random() < 0.3:
+            del text[at]
+        else:
+            text[at] = rng.choice(MUTATIONS)
+    return bytes(text)
+
 
 def data_message(events: bytes, envelope: bytes = b'"logGroup":"g","logStream":"s"') -> bytes:
     return b'{"messageType":"DATA_MESSAGE",' + envelope + b',"logEvents":[' + events + b"]}"

@@ -65,33 +65,15 @@ static inline uint64_t escape_mask(uint64_t x) {
 #define FIRST_MATCH(mask) ((Py_ssize_t)(__builtin_ctzll(mask) >> 3))
 #endif
 
-/* The index of the first byte of p[i..n) that needs_escape, or n; eight bytes at a time. */
-static inline Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) {
-    while (n - i >= 8) {
-        uint64_t x;
-        memcpy(&x, p + i, 8);
-        uint64_t mask = escape_mask(x);
-        if (mask != 0) {
-#ifdef FIRST_MATCH
-            return i + FIRST_MATCH(mask);
-#else
-            break;
-#endif
-        }
-        i += 8;
-    }
-    while (i < n && !needs_escape((unsigned char)p[i])) i++;
-    return i;
-}
-
-/* plain_run, copying the run to out as it goes, eight bytes at a time: it may write up to seven
- * bytes past the run, but never more than n - i bytes in all. */
-static inline Py_ssize_t copy_plain_run(const char *p, Py_ssize_t i, Py_ssize_t n, char *out) {
+/* The index of the first byte of p[i..n) that needs_escape, or n; eight bytes at a time. With
+ * ``out``, the run is copied there as it goes: up to seven bytes past it may be written, but never
+ * more than n - i bytes in all. Inlined, a null ``out`` leaves no trace of the copy. */
+static inline Py_ssize_t scan_plain_run(const char *p, Py_ssize_t i, Py_ssize_t n, char *out) {
     const Py_ssize_t from = i;
     while (n - i >= 8) {
         uint64_t x;
         memcpy(&x, p + i, 8);
-        memcpy(out + (i - from), &x, 8);
+        if (out != NULL) memcpy(out + (i - from), &x, 8);
         uint64_t mask = escape_mask(x);
         if (mask != 0) {
 #ifdef FIRST_MATCH
@@ -102,12 +84,12 @@ static inline Py_ssize_t copy_plain_run(const char *p, Py_ssize_t i, Py_ssize_t 
         }
         i += 8;
     }
-    while (i < n && !needs_escape((unsigned char)p[i])) {
-        out[i - from] = p[i];
-        i++;
-    }
+    for (; i < n && !needs_escape((unsigned char)p[i]); i++)
+        if (out != NULL) out[i - from] = p[i];
     return i;
 }
+
+static inline Py_ssize_t plain_run(const char *p, Py_ssize_t i, Py_ssize_t n) { return scan_plain_run(p, i, n, NULL); }
 
 static int is_json_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
@@ -157,7 +139,7 @@ static inline int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, O
     char *w = scratch->buf + scratch->len; /* written: never more bytes than read past the quote */
     int status = 1;
     for (;;) {
-        Py_ssize_t run = copy_plain_run(p, at, n, w);
+        Py_ssize_t run = scan_plain_run(p, at, n, w);
         w += run - at;
         if (run == n || (unsigned char)p[run] < 0x20) break; /* unterminated, or a raw control character */
         at = run + 1;

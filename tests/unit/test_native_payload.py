@@ -20,7 +20,7 @@ import transform_lambda
 from stream_processor.bench.workload import firehose_event
 from stream_processor.sources.fixture import read_fixtures
 from tests.conftest import FIXTURES, build_c_module
-from tests.subscription_texts import TEXTS
+from tests.subscription_texts import TEXTS, mutated
 from transform_lambda import accel, decode
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
 from transform_lambda.decode import decode_data, decode_record, inflate
@@ -131,22 +131,12 @@ def test_the_reader_refuses_wrong_arguments(c_reader: ModuleType) -> None:
             c_reader.read_payload(*args)
 
 
-_MUTATIONS = b'"\\{}[],: 0123456789-.eEtnulfa\x00\x1f\x7f\x80\xc3\xa9\xed\xff'
-
-
 def test_mutated_messages_are_built_as_python_builds_them_or_handed_back(c_reader: ModuleType) -> None:
     messages = bodies([decode_record_raw(r["data"]) for r in firehose_event(1 << 18).event["records"]])
     rng = random.Random(20261206)
     built = 0
     for _ in range(EXAMPLES * 40):
-        text = bytearray(rng.choice(messages))
-        for _ in range(rng.randint(1, 3)):
-            at = rng.randrange(len(text))
-            if rng.random() < 0.3:
-                del text[at]
-            else:
-                text[at] = rng.choice(_MUTATIONS)
-        built += assert_built_as_python_builds(c_reader, bytes(text)) is not None
+        built += assert_built_as_python_builds(c_reader, mutated(rng, messages)) is not None
     assert built > 0
 
 
