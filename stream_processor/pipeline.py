@@ -34,7 +34,7 @@ from stream_processor.firehose.error_output import (
 from stream_processor.firehose.invoke import Handler, Invocation, RecordIds, RecordReply, invoke_transform
 from stream_processor.firehose.kpl import deaggregate_kinesis_record
 from stream_processor.firehose.object_buffer import PendingErrors, PendingObject
-from stream_processor.firehose.prefix import PrefixError, evaluate_prefix, object_name, validate_prefixes
+from stream_processor.firehose.prefix import PrefixError, evaluate_prefix, keys_only, object_name, validate_prefixes
 from stream_processor.firehose.reingest_hub import reingestion
 from stream_processor.settings import DeliverySettings
 from stream_processor.sinks.local_dir import LocalDirSink
@@ -121,6 +121,11 @@ class LocalFirehose:
         self._objects: dict[ObjectKey, PendingObject] = {}
         self._errors: dict[str, PendingErrors] = {}
         self._returned_census: dict[int, Census] = {}
+        # Partition keys whose prefix evaluated, when it evaluates from the keys alone: their records
+        # need no second look (dynamic partitioning only).
+        self._keys_checked: set[ObjectKey] | None = (
+            set() if settings.dynamic_partitioning and keys_only(settings.prefix) else None
+        )
         # Records taken into a batch and not yet routed (a failure mid-batch leaves them here).
         self._in_flight: dict[int, SourceRecord] = {}
         # The open stream of ``open_stream`` (processor buffer, handed-back records, re-ingestion).
@@ -400,13 +405,16 @@ class LocalFirehose:
             self._queue_error(FORMAT_CONVERSION_FAILED, record, doc)
             return
         keys = partition_keys if self.settings.dynamic_partitioning else None
-        if self.settings.dynamic_partitioning:
+        group = self._object_of(partition_keys)
+        checked = self._keys_checked
+        if self.settings.dynamic_partitioning and (checked is None or group not in checked):
             try:
                 evaluate_prefix(self.settings.prefix, record.arrival_ms, partition_keys=keys, dynamic_partitioning=True)
             except PrefixError as exc:
                 self._processing_failed(record, census, "DynamicPartitioning.PartitionKeyError", str(exc), 1)
                 return
-        group = self._object_of(partition_keys)
+            if checked is not None:
+                checked.add(group)
         pending = self._objects.get(group)
         if pending is None:
             pending = self._objects[group] = PendingObject(keys, record.arrival_ms)

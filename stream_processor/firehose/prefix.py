@@ -109,6 +109,12 @@ def evaluate_prefix(
     return evaluated
 
 
+def keys_only(prefix: str) -> bool:
+    """Whether the prefix evaluates from partition keys alone (no timestamp, no firehose expression):
+    with dynamic partitioning, the same keys then always give the same prefix, or the same error."""
+    return all(e.namespace not in ("timestamp", "firehose") for e in _expressions(prefix, "prefix"))
+
+
 def object_name(stream_name: str, at_ms: int, extension: str = "", version: int = 1, unique: str | None = None) -> str:
     """``<stream>-<version>-<yyyy>-<MM>-<dd>-<HH>-<mm>-<ss>-<uuid><ext>``, Firehose's fixed suffix."""
     at = datetime.fromtimestamp(at_ms / 1000, tz=UTC)
@@ -217,6 +223,7 @@ __all__ = [
     "PrefixError",
     "evaluate_prefix",
     "format_java_datetime",
+    "keys_only",
     "object_name",
     "validate_prefixes",
 ]

@@ -3,21 +3,31 @@ for Amazon S3 Objects" page, and its validation rules."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import random
 import re
 from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
 
 import pytest
 
 from stream_processor.errors import ConfigError
+from stream_processor.firehose.invoke import Handler
 from stream_processor.firehose.prefix import (
     PrefixError,
     evaluate_prefix,
     format_java_datetime,
+    keys_only,
     object_name,
     validate_prefixes,
 )
-from stream_processor.settings import ERROR_OUTPUT_PREFIX, PREFIX
+from stream_processor.pipeline import LocalFirehose
+from stream_processor.settings import ERROR_OUTPUT_PREFIX, PREFIX, DeliverySettings
+from stream_processor.sources.fixture import SourceRecord
+from tests.conftest import data_message
+from transform_lambda.handler import lambda_handler
 
 # The docs' examples are evaluated at 2018-08-27T10:30:00Z.
 AT = int(datetime(2018, 8, 27, 10, 30, tzinfo=UTC).timestamp() * 1000)
@@ -114,3 +124,66 @@ def test_prefix_java_patterns() -> None:
 def test_prefix_object_name_follows_firehose_pattern() -> None:
     name = object_name("my-stream", AT, ".parquet")
     assert re.fullmatch(r"my-stream-1-2018-08-27-10-30-00-[0-9a-f-]{36}\.parquet", name)
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        (PREFIX, True),
+        ("logs/!{partitionKeyFromQuery:a}/", True),
+        ("logs/", True),
+        ("logs/!{partitionKeyFromLambda:src}/!{timestamp:yyyy}/", False),
+        ("logs/!{partitionKeyFromLambda:src}/!{firehose:random-string}/", False),
+    ],
+)
+def test_keys_only_is_a_prefix_without_timestamp_or_firehose_expressions(prefix: str, expected: bool) -> None:
+    assert keys_only(prefix) is expected
+
+
+def _with_keys(keys_by_record: list[dict[str, str] | None]) -> Handler:
+    """The transform, answering each Ok record, in order, with these partition keys (None: its own)."""
+    answered = iter(keys_by_record)
+
+    def handler(event: dict[str, Any], context: Any) -> Any:
+        response = lambda_handler(event, context)
+        for entry in response["records"]:
+            keys = next(answered, None) if entry["result"] == "Ok" else None
+            if keys is not None:
+                entry["metadata"]["partitionKeys"] = keys
+        return response
+
+    return handler
+
+
+@pytest.mark.parametrize("prefix", [PREFIX, PREFIX + "!{timestamp:yyyy}/"], ids=["keys only", "with a timestamp"])
+def test_twin_fails_each_record_whose_partition_keys_make_no_prefix(tmp_path: Path, prefix: str) -> None:
+    # GIVEN records answered with good keys, then a key missing, an empty key, a prefix past 512
+    # characters, good keys seen before, and each bad set again
+    good = {"src": "lambda", "dt": "2025-11-23", "hour": "10"}
+    bad = [{"src": "lambda", "dt": "2025-11-23"}, {**good, "hour": ""}, {**good, "src": "x" * 600}]
+    answers: list[dict[str, str] | None] = [good, *bad, good, *bad, good]
+    records = [
+        SourceRecord(gzip.compress(json.dumps(data_message([(1_763_892_000_000 + n, f"m{n}")])).encode()), AT, "t")
+        for n in range(len(answers))
+    ]
+    settings = DeliverySettings(prefix=prefix, processor_buffer_size_mb=0.2)
+    firehose = LocalFirehose(tmp_path / "lake", settings, _with_keys(answers), clock_ms=lambda: AT)
+    # WHEN the twin delivers them
+    stats = firehose.run(records)
+    # THEN the good ones are written and each bad one fails with Firehose's code; nothing is lost
+    assert stats.rows_written == 3 and stats.records_failed == 6 and stats.conserved
+    assert stats.failure_codes == {"DynamicPartitioning.PartitionKeyError": 6}
+    messages = [
+        json.loads(line)["errorMessage"]
+        for path in (tmp_path / "lake").rglob("*")
+        if path.is_file() and "processing-failed" in str(path)
+        for line in path.read_text().splitlines()
+    ]
+    assert sorted(messages) == sorted(
+        [
+            "partition key 'hour' is missing",
+            "partition key 'hour' is empty",
+            "evaluated prefix is longer than 512 characters",
+        ]
+        * 2
+    )
