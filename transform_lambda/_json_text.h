@@ -9,6 +9,13 @@
 #include <stdint.h>
 #include <string.h>
 
+/* How Out buffers are allocated: Python's allocator, unless the module says otherwise before including
+ * this (the twin's reader hands its buffers to Arrow, which may free them without the GIL). */
+#ifndef OUT_REALLOC
+#define OUT_REALLOC PyMem_Realloc
+#define OUT_FREE PyMem_Free
+#endif
+
 /* A growing output buffer. */
 typedef struct {
     char *buf;
@@ -23,7 +30,7 @@ static int grow(Out *o, Py_ssize_t more) {
     }
     Py_ssize_t cap = o->cap < 256 ? 256 : o->cap;
     while (cap < o->len + more) cap = cap > PY_SSIZE_T_MAX / 2 ? o->len + more : cap * 2;
-    char *buf = PyMem_Realloc(o->buf, (size_t)cap);
+    char *buf = OUT_REALLOC(o->buf, (size_t)cap);
     if (buf == NULL) {
         PyErr_NoMemory();
         return -1;

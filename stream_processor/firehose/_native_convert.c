@@ -2,13 +2,15 @@
  * into Arrow buffers.
  *
  * Input: the decoded data of a batch's Ok records (one JSON object a line, as the transform writes
- * them) and the table's columns as (name, kind) pairs. Output: what convert_columns builds the batch's
- * table from: (rows, ends, unknown, columns). ``ends[r]`` is where record r's rows end, ``unknown[r]``
- * how many of its keys are outside the schema (dropped, as Firehose drops them), and per column a
- * tuple of its Arrow buffers, first its null count and validity bitmap (None when it has no nulls):
- *   STRING: (nulls, validity, offsets int32, UTF-8 data)
- *   INT32, INT64, DOUBLE, TIMESTAMP (epoch milliseconds): (nulls, validity, values)
- *   STRING_MAP: (nulls, validity, offsets int32, key offsets, key data, value offsets, value data)
+ * them), the table's columns as (name, kind) pairs, and import_batch (pyarrow's importer of a record
+ * batch through Arrow's C data interface, with the table's schema). Output: (rows, ends, unknown,
+ * batch). ``ends[r]`` is where record r's rows end, ``unknown[r]`` how many of its keys are outside the
+ * schema (dropped, as Firehose drops them), and ``batch`` the rows as one record batch whose buffers
+ * are the ones read into, handed over without a copy: per column a validity bitmap (none without
+ * nulls), then
+ *   STRING: int32 offsets, UTF-8 data
+ *   INT32, INT64, DOUBLE, TIMESTAMP (epoch milliseconds): the values
+ *   STRING_MAP: int32 offsets, and a child of entries whose keys and values are strings.
  * Or None, on anything this reader does not know to be usual; then convert_columns' Python path
  * decides, so what a record converts to, and why one fails, never depends on this module:
  *   - invalid UTF-8, a line that is not one JSON object, a key twice, a nested value outside the map
@@ -29,6 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The columns' buffers go to Arrow, which frees them when it is done, with or without the GIL. */
+#define OUT_REALLOC PyMem_RawRealloc
+#define OUT_FREE PyMem_RawFree
 #include "../../transform_lambda/_json_text.h"
 #include "_utf8.h"
 
@@ -367,46 +372,159 @@ static int read_row(Table *t, const char *p, Py_ssize_t n, Py_ssize_t row, Py_ss
     return skip_space(p, n, i) == n ? 0 : 1;
 }
 
-static PyObject *bytes_of(const Out *o) { return PyBytes_FromStringAndSize(o->buf ? o->buf : "", o->len); }
+/* ---- The batch handed to Arrow through its C data interface, without a copy
+ * (https://arrow.apache.org/docs/format/CDataInterface.html). */
+#ifndef ARROW_C_DATA_INTERFACE
+#define ARROW_C_DATA_INTERFACE
+struct ArrowArray {
+    int64_t length;
+    int64_t null_count;
+    int64_t offset;
+    int64_t n_buffers;
+    int64_t n_children;
+    const void **buffers;
+    struct ArrowArray **children;
+    struct ArrowArray *dictionary;
+    void (*release)(struct ArrowArray *);
+    void *private_data;
+};
+#endif
 
-/* The column's null count and validity bitmap (None without nulls), then its buffers. */
-static PyObject *column_buffers(const Column *c) {
-    PyObject *validity;
-    if (c->nulls == 0) {
-        validity = Py_NewRef(Py_None);
-    } else {
-        validity = PyBytes_FromStringAndSize(NULL, (c->count + 7) / 8);
-        if (validity == NULL) return NULL;
-        unsigned char *bits = (unsigned char *)PyBytes_AS_STRING(validity);
+#define OWNED 6 /* a column's buffers: validity, values (or offsets), data, a map's keys and items */
+
+/* One column as Arrow arrays (a map's as the map, its entries, their keys and their items), and the
+ * buffers it took from the reader. */
+typedef struct {
+    struct ArrowArray array, entries, keys, items;
+    struct ArrowArray *array_children[1], *entries_children[2];
+    const void *buffers[3], *entries_buffers[1], *key_buffers[3], *item_buffers[3];
+    void *owned[OWNED];
+} ExportedColumn;
+
+/* What the batch's release frees: every column's arrays and buffers. */
+typedef struct {
+    ExportedColumn *column;
+    struct ArrowArray **columns;
+    const void *batch_buffers[1];
+    int count;
+} Exported;
+
+static void release_exported(Exported *e) {
+    for (int k = 0; k < e->count; k++)
+        for (int j = 0; j < OWNED; j++) PyMem_RawFree(e->column[k].owned[j]);
+    PyMem_RawFree(e->column);
+    PyMem_RawFree(e->columns);
+    PyMem_RawFree(e);
+}
+
+/* Arrow calls this once it no longer needs the batch (any thread, GIL or not). */
+static void release_batch(struct ArrowArray *array) {
+    release_exported(array->private_data);
+    array->release = NULL;
+}
+
+/* The children's memory is the batch's: releasing one frees nothing. */
+static void release_child(struct ArrowArray *array) { array->release = NULL; }
+
+static void set_array(struct ArrowArray *a, int64_t length, int64_t nulls, int64_t n_buffers, const void **buffers,
+                      int64_t n_children, struct ArrowArray **children) {
+    a->length = length, a->null_count = nulls, a->offset = 0;
+    a->n_buffers = n_buffers, a->buffers = buffers, a->n_children = n_children, a->children = children;
+    a->dictionary = NULL, a->release = release_child, a->private_data = NULL;
+}
+
+/* Takes an Out's buffer: the column no longer frees it. */
+static void *take(Out *o) {
+    void *buf = o->buf;
+    o->buf = NULL, o->len = o->cap = 0;
+    return buf;
+}
+
+/* A column (its rows all filled) as Arrow arrays in x, its buffers moved there: 0, or -1 with
+ * MemoryError set. */
+static int export_column(Column *c, ExportedColumn *x) {
+    int64_t entries = c->kind == STRING_MAP ? (int64_t)(c->data.len / 4 - 1) : 0; /* a map's: key offsets less one */
+    unsigned char *bits = NULL;
+    if (c->nulls > 0) { /* the validity bitmap, Arrow's bit order: row 0 the lowest */
+        Py_ssize_t size = (c->count + 7) / 8;
+        if ((bits = PyMem_RawCalloc((size_t)size, 1)) == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
         const unsigned char *present = (const unsigned char *)c->present.buf; /* 0 or 1 a row */
-        memset(bits, 0, (size_t)((c->count + 7) / 8));
         Py_ssize_t whole = c->count / 8;
-        for (Py_ssize_t b = 0; b < whole; b++, present += 8) /* Arrow's bit order: row 0 the lowest */
+        for (Py_ssize_t b = 0; b < whole; b++, present += 8)
             bits[b] = (unsigned char)(present[0] | present[1] << 1 | present[2] << 2 | present[3] << 3 |
                                       present[4] << 4 | present[5] << 5 | present[6] << 6 | present[7] << 7);
-        for (Py_ssize_t r = whole * 8; r < c->count; r++, present++)
-            bits[r >> 3] |= (unsigned char)(*present << (r & 7));
+        for (Py_ssize_t r = whole * 8; r < c->count; r++, present++) bits[r >> 3] |= (unsigned char)(*present << (r & 7));
     }
-    if (c->kind == STRING)
-        return Py_BuildValue("nNNN", c->nulls, validity, bytes_of(&c->values), bytes_of(&c->data));
-    if (c->kind == STRING_MAP)
-        return Py_BuildValue("nNNNNNN", c->nulls, validity, bytes_of(&c->values), bytes_of(&c->data),
-                             bytes_of(&c->key_data), bytes_of(&c->item_offsets), bytes_of(&c->item_data));
-    return Py_BuildValue("nNN", c->nulls, validity, bytes_of(&c->values));
+    x->owned[0] = bits;
+    x->owned[1] = take(&c->values);
+    x->owned[2] = take(&c->data);
+    x->owned[3] = take(&c->key_data);
+    x->owned[4] = take(&c->item_offsets);
+    x->owned[5] = take(&c->item_data);
+    x->buffers[0] = bits;
+    x->buffers[1] = x->owned[1];
+    if (c->kind == STRING) {
+        x->buffers[2] = x->owned[2];
+        set_array(&x->array, c->count, c->nulls, 3, x->buffers, 0, NULL);
+    } else if (c->kind == STRING_MAP) {
+        x->key_buffers[0] = x->item_buffers[0] = x->entries_buffers[0] = NULL;
+        x->key_buffers[1] = x->owned[2], x->key_buffers[2] = x->owned[3];
+        x->item_buffers[1] = x->owned[4], x->item_buffers[2] = x->owned[5];
+        set_array(&x->keys, entries, 0, 3, x->key_buffers, 0, NULL);
+        set_array(&x->items, entries, 0, 3, x->item_buffers, 0, NULL);
+        x->entries_children[0] = &x->keys, x->entries_children[1] = &x->items;
+        set_array(&x->entries, entries, 0, 1, x->entries_buffers, 2, x->entries_children);
+        x->array_children[0] = &x->entries;
+        set_array(&x->array, c->count, c->nulls, 2, x->buffers, 1, x->array_children);
+    } else {
+        set_array(&x->array, c->count, c->nulls, 2, x->buffers, 0, NULL);
+    }
+    return 0;
+}
+
+/* The table's columns (every row filled) as one struct array, a record batch, handed to
+ * ``import_batch(address)``: its result, or NULL with the error set (the buffers freed). */
+static PyObject *export_batch(Table *t, Py_ssize_t rows, PyObject *import_batch) {
+    Exported *e = PyMem_RawCalloc(1, sizeof(Exported));
+    if (e == NULL) return PyErr_NoMemory();
+    e->column = PyMem_RawCalloc((size_t)(t->count ? t->count : 1), sizeof(ExportedColumn));
+    e->columns = PyMem_RawCalloc((size_t)(t->count ? t->count : 1), sizeof(struct ArrowArray *));
+    if (e->column == NULL || e->columns == NULL) {
+        release_exported(e);
+        return PyErr_NoMemory();
+    }
+    for (int k = 0; k < t->count; k++) {
+        e->count = k + 1;
+        if (export_column(&t->column[k], &e->column[k]) < 0) {
+            release_exported(e);
+            return NULL;
+        }
+        e->columns[k] = &e->column[k].array;
+    }
+    struct ArrowArray batch; /* Arrow moves it out: it needs to live only through the call */
+    e->batch_buffers[0] = NULL;
+    set_array(&batch, rows, 0, 1, e->batch_buffers, t->count, e->columns);
+    batch.release = release_batch, batch.private_data = e;
+    PyObject *imported = PyObject_CallFunction(import_batch, "K", (unsigned long long)(uintptr_t)&batch);
+    if (batch.release != NULL) batch.release(&batch); /* not taken (an error): ours to free */
+    return imported;
 }
 
 static void free_table(Table *t) {
     for (int k = 0; k < t->count; k++) {
         Column *c = &t->column[k];
-        PyMem_Free(c->present.buf);
-        PyMem_Free(c->values.buf);
-        PyMem_Free(c->data.buf);
-        PyMem_Free(c->key_data.buf);
-        PyMem_Free(c->item_offsets.buf);
-        PyMem_Free(c->item_data.buf);
+        OUT_FREE(c->present.buf);
+        OUT_FREE(c->values.buf);
+        OUT_FREE(c->data.buf);
+        OUT_FREE(c->key_data.buf);
+        OUT_FREE(c->item_offsets.buf);
+        OUT_FREE(c->item_data.buf);
     }
-    PyMem_Free(t->key.buf);
-    PyMem_Free(t->unknown_keys.buf);
+    OUT_FREE(t->key.buf);
+    OUT_FREE(t->unknown_keys.buf);
 }
 
 /* The columns' (name, kind) pairs into t: 0, -1 error set. */
@@ -446,11 +564,11 @@ static int read_columns(Table *t, PyObject *columns) {
 
 static PyObject *read_rows(PyObject *module, PyObject *const *args, Py_ssize_t nargs) {
     (void)module;
-    if (nargs != 2 || !PyList_Check(args[0])) {
-        PyErr_SetString(PyExc_TypeError, "read_rows(datas: list[bytes], columns)");
+    if (nargs != 3 || !PyList_Check(args[0]) || !PyCallable_Check(args[2])) {
+        PyErr_SetString(PyExc_TypeError, "read_rows(datas: list[bytes], columns, import_batch)");
         return NULL;
     }
-    PyObject *datas = args[0], *result = NULL, *ends = NULL, *unknowns = NULL, *buffers = NULL;
+    PyObject *datas = args[0], *result = NULL, *ends = NULL, *unknowns = NULL, *batch = NULL;
     Table *t = PyMem_Calloc(1, sizeof(Table));
     if (t == NULL) return PyErr_NoMemory();
     if (read_columns(t, args[1]) < 0 || (ends = PyList_New(0)) == NULL || (unknowns = PyList_New(0)) == NULL) goto done;
@@ -485,17 +603,14 @@ static PyObject *read_rows(PyObject *module, PyObject *const *args, Py_ssize_t n
         result = status < 0 ? NULL : Py_NewRef(Py_None);
         goto done;
     }
-    if ((buffers = PyList_New(t->count)) == NULL) goto done;
-    for (int k = 0; k < t->count; k++) {
-        PyObject *column;
-        if (fill_nulls(&t->column[k], rows) < 0 || (column = column_buffers(&t->column[k])) == NULL) goto done;
-        PyList_SET_ITEM(buffers, k, column);
-    }
-    result = Py_BuildValue("nOOO", rows, ends, unknowns, buffers);
+    for (int k = 0; k < t->count; k++)
+        if (fill_nulls(&t->column[k], rows) < 0) goto done;
+    if ((batch = export_batch(t, rows, args[2])) == NULL) goto done;
+    result = Py_BuildValue("nOOO", rows, ends, unknowns, batch);
 done:
     Py_XDECREF(ends);
     Py_XDECREF(unknowns);
-    Py_XDECREF(buffers);
+    Py_XDECREF(batch);
     free_table(t);
     PyMem_Free(t);
     return result;
@@ -503,8 +618,9 @@ done:
 
 static PyMethodDef METHODS[] = {
     {"read_rows", (PyCFunction)(void (*)(void))read_rows, METH_FASTCALL,
-     "read_rows(datas, columns) -> (rows, ends, unknown, columns) | None\n"
-     "The records' rows as Arrow buffers per column, or None to leave them to the Python path."},
+     "read_rows(datas, columns, import_batch) -> (rows, ends, unknown, batch) | None\n"
+     "The records' rows as one Arrow record batch (import_batch(address) imports it through Arrow's C\n"
+     "data interface), or None to leave them to the Python path."},
     {NULL, NULL, 0, NULL},
 };
 

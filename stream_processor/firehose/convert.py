@@ -10,6 +10,7 @@ column fails the record: never a silent coercion.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
@@ -49,8 +50,9 @@ _SECONDS: dict[str, int] = {}
 _SECONDS_CACHED: Final = 65_536
 
 
+@functools.cache
 def arrow_schema() -> pa.Schema:
-    """The Parquet schema of the table's data columns (partition columns live in the path)."""
+    """The Parquet schema of the table's data columns (partition columns live in the path); made once."""
     return pa.schema([pa.field(c.name, _ARROW_TYPES[c.type], nullable=True) for c in COLUMNS])
 
 

@@ -2,7 +2,8 @@
 
 Input: each record's decoded ``data`` (one JSON object a line, as the transform writes them). Output:
 per record, a ``ConvertedRecord`` whose rows are a slice of the batch's table, read by the C
-(``_native_convert.c``, once ``stream_processor.native_twin`` loaded it) or by orjson and Python; or
+(``_native_convert.c``, once ``stream_processor.native_twin`` loaded it; its buffers become the
+table's through Arrow's C data interface) or by orjson and Python; or
 ``None`` for the whole batch on anything unusual (accelerators off, a line that is not one object, a value of a kind
 or range its column might refuse, a timestamp not spelled as the transform spells it). Then
 ``convert_record`` decides every record, so failures and their messages are always the row path's,
@@ -67,9 +68,12 @@ def convert_batch(datas: Sequence[bytes]) -> list[ConvertedRecord] | None:
     """Every record's rows as a slice of one table, or None to convert record by record. The C reader,
     when loaded, reads the usual batches; the Python path below reads the ones it leaves."""
     if _native is not None and _NATIVE_COLUMNS is not None and accel.active():
-        native = _native.read_rows(list(datas), _NATIVE_COLUMNS)
+        native: tuple[int, list[int], list[int], pa.RecordBatch] | None = _native.read_rows(
+            list(datas), _NATIVE_COLUMNS, import_batch
+        )
         if native is not None:
-            return _native_records(native)
+            _, ends, dropped_keys, batch = native
+            return _records(pa.Table.from_batches([batch]), [0, *ends], dropped_keys)
     read = _read_columns(datas)
     if read is None:
         return None
@@ -93,28 +97,10 @@ def _records(table: pa.Table, bounds: list[int], dropped: list[int]) -> list[Con
     ]
 
 
-def _native_records(read: tuple[int, list[int], list[int], list[tuple[Any, ...]]]) -> list[ConvertedRecord]:
-    """The records of one table made from the C reader's buffers."""
-    rows, ends, unknown, buffers = read
-    schema = arrow_schema()
-    arrays = [_native_array(field.type, rows, column) for field, column in zip(schema, buffers, strict=True)]
-    return _records(pa.Table.from_arrays(arrays, schema=schema), [0, *ends], unknown)
-
-
-def _native_array(kind: pa.DataType, rows: int, column: tuple[Any, ...]) -> pa.Array[Any]:
-    """One column's array from its buffers (``_native_convert``'s layout): null count, validity, then
-    offsets and data (strings), values (numbers, timestamps), or offsets and the keys' and values'
-    offsets and data (the map)."""
-    nulls, validity, *data = column
-    buffers: list[pa.Buffer | None] = [None if validity is None else pa.py_buffer(validity)]
-    if isinstance(kind, pa.MapType):
-        offsets, key_offsets, key_data, item_offsets, item_data = data
-        entries = len(key_offsets) // 4 - 1
-        keys = pa.Array.from_buffers(pa.string(), entries, [None, pa.py_buffer(key_offsets), pa.py_buffer(key_data)])
-        items = pa.Array.from_buffers(pa.string(), entries, [None, pa.py_buffer(item_offsets), pa.py_buffer(item_data)])
-        pairs = pa.StructArray.from_arrays([keys, items], fields=[kind.key_field, kind.item_field])
-        return pa.Array.from_buffers(kind, rows, [*buffers, pa.py_buffer(offsets)], nulls, children=[pairs])
-    return pa.Array.from_buffers(kind, rows, [*buffers, *map(pa.py_buffer, data)], nulls)
+def import_batch(address: int) -> pa.RecordBatch:
+    """The C reader's record batch, at ``address`` as Arrow's C data interface lays it out, imported
+    with the table's schema (Arrow takes the buffers over, no copy)."""
+    return pa.RecordBatch._import_from_c(address, arrow_schema())
 
 
 def _read_columns(datas: Sequence[bytes]) -> tuple[dict[str, list[object]], list[dict[str, object]], list[int]] | None:
@@ -193,4 +179,4 @@ def _count_unknown(docs: list[dict[str, object]], unknown: set[str]) -> int:
     return sum(key in unknown for doc in docs for key in doc) if unknown else 0
 
 
-__all__ = ["convert_batch", "use"]
+__all__ = ["convert_batch", "import_batch", "use"]

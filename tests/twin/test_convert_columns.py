@@ -464,7 +464,10 @@ def test_convert_columns_transform_shaped_batches_always_take_the_fast_path(
         assert_fast_matches_rows(datas, fast)
         # the C itself read them (not the Python path after it left them)
         reader = convert_columns._native
-        assert reader is None or reader.read_rows(datas, convert_columns._NATIVE_COLUMNS) is not None
+        assert (
+            reader is None
+            or reader.read_rows(datas, convert_columns._NATIVE_COLUMNS, convert_columns.import_batch) is not None
+        )
 
 
 # --- the whole twin: the same lake, error documents and counts with the fast path as without it
