@@ -109,6 +109,12 @@ destroy: $(VENV)/.installed
 	$(PY) -m stream_processor.deploy destroy --config $(CONFIG) $(if $(DRY_RUN),--dry-run)
 
 # --- reliability ---
+.PHONY: sanitize
+# The tests of the hand-written C against its ASan/UBSan build (scripts/sanitize.sh); opt-in: it
+# preloads the compiler's sanitizer runtimes into the tooling's Python.
+sanitize: $(VENV)/.installed-dev
+	PY=$(PY) ./scripts/sanitize.sh
+
 .PHONY: fuzz
 # The bounded fuzz runs in `make test`; this runs the same properties with many more cases.
 fuzz: $(VENV)/.installed-dev

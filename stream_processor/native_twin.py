@@ -89,9 +89,20 @@ def _link_command() -> list[str]:
     return command
 
 
-def build(directory: Path, *, strict: bool = False) -> None:
+# ``make sanitize``'s build: AddressSanitizer and UndefinedBehaviorSanitizer, stopping at the first report.
+SANITIZE_FLAGS: Final = (
+    "-O1",
+    "-g",
+    "-fno-omit-frame-pointer",
+    "-fsanitize=address,undefined",
+    "-fno-sanitize-recover=undefined",
+)
+
+
+def build(directory: Path, *, strict: bool = False, sanitize: bool = False) -> None:
     """Compile every module for this Python into ``directory`` and write its MANIFEST; ``strict``
-    makes warnings errors (the tests' build).
+    makes warnings errors (the tests' build), ``sanitize`` builds with the sanitizers (loaded only
+    into a Python started with their runtime preloaded: ``make sanitize``).
 
     Raises:
         FileNotFoundError: no C compiler.
@@ -101,7 +112,8 @@ def build(directory: Path, *, strict: bool = False) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     (directory / MANIFEST).unlink(missing_ok=True)
     include = sysconfig.get_paths()["include"]
-    flags = ["-fPIC", "-O2", "-Wall", "-Wextra", *(["-Werror"] if strict else [])]
+    optimize = list(SANITIZE_FLAGS) if sanitize else ["-O2"]
+    flags = ["-fPIC", *optimize, "-Wall", "-Wextra", *(["-Werror"] if strict else [])]
     for name, source in MODULES:
         subprocess.run([*link, *flags, f"-I{include}", str(source), "-o", str(_file(directory, name))], check=True)
     (directory / MANIFEST).write_text(f"sources\t{digest()}\n", encoding="utf-8")
@@ -168,9 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stream_processor.native_twin", description=__doc__)
     parser.add_argument("command", choices=["build"])
     parser.add_argument("directory", nargs="?", type=Path, default=DEFAULT_DIR)
+    parser.add_argument("--sanitize", action="store_true", help="build with ASan and UBSan (make sanitize)")
     args = parser.parse_args(argv)
     try:
-        build(args.directory)
+        build(args.directory, sanitize=args.sanitize)
     except FileNotFoundError as exc:
         print(f"native_twin: {exc}; the local twin runs the Python paths", file=sys.stderr)
         return 0
@@ -192,6 +205,7 @@ __all__ = [
     "PAYLOAD_READER",
     "READER",
     "ROW_WRITERS",
+    "SANITIZE_FLAGS",
     "STATUS",
     "TWIN_SOURCES",
     "build",

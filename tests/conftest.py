@@ -15,7 +15,7 @@ import sysconfig
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -48,6 +48,19 @@ class FakeLambdaContext:
 
     def get_remaining_time_in_millis(self) -> int:
         return 300_000
+
+
+# A native build made beforehand for the tests of the C to use (``make sanitize`` sets it to its
+# sanitizer build): a directory ``stream_processor.native_twin`` built.
+PREBUILT: Final = "STREAM_PROCESSOR_TEST_NATIVE_DIR"
+
+
+def prebuilt_module(name: str) -> ModuleType | None:
+    """The module ``name`` of the build PREBUILT names, or None when it names none."""
+    from stream_processor import native_twin  # the tooling's, not the transform's
+
+    directory = os.environ.get(PREBUILT)
+    return native_twin.import_built(Path(directory))[name] if directory else None
 
 
 def build_c_module(source: Path, name: str, directory: Path) -> ModuleType:

@@ -135,6 +135,27 @@ def test_the_build_command_without_a_compiler_says_so_and_succeeds(
     assert not (tmp_path / "out" / native_twin.MANIFEST).exists()
 
 
+def test_the_sanitizer_build_compiles_every_module_with_the_sanitizers(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # GIVEN a compiler that notes its arguments and makes the object it is asked for
+    calls = tmp_path / "calls"
+    compiler = tmp_path / "cc"
+    compiler.write_text(f'#!/bin/sh\necho "$@" >> {calls}\nwhile [ "$1" != -o ]; do shift; done\ntouch "$2"\n')
+    compiler.chmod(0o755)
+    monkeypatch.setenv("CC", str(compiler))
+    # WHEN the build is asked for with the sanitizers, and then without
+    assert native_twin.main(["build", str(tmp_path / "sanitized"), "--sanitize"]) == 0
+    assert native_twin.main(["build", str(tmp_path / "plain")]) == 0
+    # THEN every module of the first, and none of the second, is compiled with them
+    lines = calls.read_text().splitlines()
+    assert len(lines) == 2 * len(native_twin.MODULES)
+    sanitized, plain = lines[: len(native_twin.MODULES)], lines[len(native_twin.MODULES) :]
+    assert all(" ".join(native_twin.SANITIZE_FLAGS) in line for line in sanitized)
+    assert not any("-fsanitize" in line for line in plain)
+    assert (tmp_path / "sanitized" / native_twin.MANIFEST).exists()
+
+
 def test_a_build_that_fails_says_so_leaves_no_manifest_and_succeeds(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

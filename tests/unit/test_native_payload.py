@@ -19,7 +19,7 @@ import pytest
 import transform_lambda
 from stream_processor.bench.workload import firehose_event
 from stream_processor.sources.fixture import read_fixtures
-from tests.conftest import FIXTURES, build_c_module
+from tests.conftest import FIXTURES, build_c_module, prebuilt_module
 from tests.subscription_texts import TEXTS, mutated
 from transform_lambda import accel, decode
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
@@ -34,7 +34,11 @@ EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 
 @pytest.fixture(scope="module")
 def c_reader(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """The compiled build's C module when it is loaded, else the C built here."""
+    """The prebuilt C (``make sanitize``'s), else the compiled build's C module when it is loaded, else
+    the C built here."""
+    prebuilt = prebuilt_module("transform_lambda._native_payload")
+    if prebuilt is not None:
+        return prebuilt
     if decode._native is not None:
         return decode._native
     return build_c_module(SOURCE, "transform_lambda._native_payload", tmp_path_factory.mktemp("native_payload"))

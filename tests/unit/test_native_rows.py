@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import transform_lambda
 from stream_processor.bench.offline import lambda_context
 from stream_processor.bench.workload import firehose_event
-from tests.conftest import build_c_module
+from tests.conftest import build_c_module, prebuilt_module
 from tests.functional.test_parser_golden import ALL_CASES, CASE_CONFIGS, record_data
 from transform_lambda import native_rows
 from transform_lambda.config import TransformConfig
@@ -52,7 +52,11 @@ BOUNDED = settings(
 
 @pytest.fixture(scope="module")
 def c_rows(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """The compiled build's C module when it is loaded, else the C built here."""
+    """The prebuilt C (``make sanitize``'s), else the compiled build's C module when it is loaded, else
+    the C built here."""
+    prebuilt = prebuilt_module("transform_lambda._native_rows")
+    if prebuilt is not None:
+        return prebuilt
     if native_rows._native is not None:
         return native_rows._native
     return build_c_module(SOURCE, "transform_lambda._native_rows", tmp_path_factory.mktemp("native_rows"))
