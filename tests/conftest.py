@@ -57,10 +57,14 @@ PREBUILT: Final = "STREAM_PROCESSOR_TEST_NATIVE_DIR"
 
 def prebuilt_module(name: str) -> ModuleType | None:
     """The module ``name`` of the build PREBUILT names, or None when it names none."""
-    from stream_processor import native_twin  # the tooling's, not the transform's
-
     directory = os.environ.get(PREBUILT)
-    return native_twin.import_built(Path(directory))[name] if directory else None
+    if not directory:
+        return None
+    # The tooling's (it imports pyarrow), so only when asked for: the transform's tests also run in
+    # a venv of the Lambda's own dependencies (scripts/test-lambda-runtimes.sh).
+    from stream_processor import native_twin
+
+    return native_twin.import_built(Path(directory))[name]
 
 
 def build_c_module(source: Path, name: str, directory: Path) -> ModuleType:
