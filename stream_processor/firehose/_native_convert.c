@@ -307,7 +307,9 @@ static int unknown_key(Table *t, const char *key, Py_ssize_t len) {
     if (t->unknowns == MAX_UNKNOWN) return 1;
     Py_ssize_t start = 0;
     for (int k = 0; k < t->unknowns; k++) {
-        if (t->unknown_end[k] - start == len && same_name(t->unknown_keys.buf + start, key, len)) return 1;
+        if (t->unknown_end[k] - start == len && /* two empty keys: no buffer yet, and nothing to compare */
+            (len == 0 || same_name(t->unknown_keys.buf + start, key, len)))
+            return 1;
         start = t->unknown_end[k];
     }
     if (put(&t->unknown_keys, key, len) < 0) return -1;

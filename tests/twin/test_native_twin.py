@@ -240,6 +240,15 @@ def test_the_c_reader_leaves_a_string_cut_short_or_a_bad_key(built: Path, line: 
     )
 
 
+def test_the_c_reader_counts_an_empty_unknown_key_and_leaves_it_twice(built: Path) -> None:
+    reader = native_twin.import_built(built)[READER]
+    row = ndjson(VPC_ROW)
+    once, twice = row[:-2] + b',"":1}\n', row[:-2] + b',"":1,"":2}\n'
+    read = reader.read_rows([once], convert_columns._NATIVE_COLUMNS, convert_columns.import_batch)
+    assert read is not None and read[2] == [1]
+    assert reader.read_rows([twice], convert_columns._NATIVE_COLUMNS, convert_columns.import_batch) is None
+
+
 def test_the_c_reader_reads_keys_with_escapes_and_tells_unknown_keys_apart(built: Path) -> None:
     # GIVEN rows whose keys are spelled with escapes, and two keys outside the schema that differ
     # only after their eighth byte
