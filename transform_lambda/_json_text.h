@@ -1,8 +1,8 @@
 /* JSON text in C, shared by the hand-written C modules (transform_lambda/_native_rows.c,
  * stream_processor/firehose/_native_convert.c and _native_census.c): a growing output buffer, finding the bytes a JSON
- * string escapes eight at a time, and reading a JSON string's value as UTF-8. Static functions, so
- * each module gets its own copy (read_json_string inline, so a module without it builds without a
- * warning); include it after Python.h. */
+ * string escapes eight at a time, and reading a JSON string's value as UTF-8 (or only its escapes).
+ * Static functions, so each module gets its own copy (the readers inline, so a module without one
+ * builds without a warning); include it after Python.h. */
 #ifndef STREAM_PROCESSOR_JSON_TEXT_H
 #define STREAM_PROCESSOR_JSON_TEXT_H
 
@@ -132,11 +132,41 @@ static int read_hex4(const char *p, Py_ssize_t n, Py_ssize_t i, unsigned *value)
     return 1;
 }
 
+/* The escape at p[*at], just past its backslash: 1, *at past it and the code point it stands for (a
+ * surrogate pair joined); 0 when json.loads and orjson do not read it alike (an unknown letter, a
+ * short \u, a lone surrogate, which json.loads keeps and the row's encoding then replaces). */
+static inline int read_escape(const char *p, Py_ssize_t n, Py_ssize_t *at, unsigned *code) {
+    if (*at == n) return 0;
+    switch (p[(*at)++]) {
+    case '"': *code = '"'; return 1;
+    case '\\': *code = '\\'; return 1;
+    case '/': *code = '/'; return 1;
+    case 'b': *code = '\b'; return 1;
+    case 'f': *code = '\f'; return 1;
+    case 'n': *code = '\n'; return 1;
+    case 'r': *code = '\r'; return 1;
+    case 't': *code = '\t'; return 1;
+    case 'u': break;
+    default: return 0;
+    }
+    unsigned low;
+    if (!read_hex4(p, n, *at, code)) return 0;
+    *at += 4;
+    if (*code >= 0xDC00 && *code <= 0xDFFF) return 0;
+    if (*code >= 0xD800 && *code <= 0xDBFF) {
+        if (n - *at < 6 || p[*at] != '\\' || p[*at + 1] != 'u' || !read_hex4(p, n, *at + 2, &low) || low < 0xDC00 ||
+            low > 0xDFFF)
+            return 0;
+        *at += 6;
+        *code = 0x10000 + ((*code - 0xD800) << 10) + (low - 0xDC00);
+    }
+    return 1;
+}
+
 /* A JSON string at p[*i] (its opening quote) decoded as UTF-8 into the scratch buffer: 0 and *i
- * past the closing quote, -1 error set, 1 not usual (invalid for json.loads, or a lone surrogate,
- * which json.loads keeps and the row's encoding then replaces). A value is never longer than its
- * JSON text, so one reservation of the rest of the text holds it, and plain runs are copied as
- * they are scanned. */
+ * past the closing quote, -1 error set, 1 not usual (invalid for json.loads, or an escape read_escape
+ * does not take). A value is never longer than its JSON text, so one reservation of the rest of the
+ * text holds it, and plain runs are copied as they are scanned. */
 static inline int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, Py_ssize_t *start,
                                    Py_ssize_t *len) {
     Py_ssize_t at = *i + 1;
@@ -154,32 +184,9 @@ static inline int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, O
             status = 0;
             break;
         }
-        if (at == n) break;
-        char c = p[at++];
-        switch (c) {
-        case '"': *w++ = '"'; continue;
-        case '\\': *w++ = '\\'; continue;
-        case '/': *w++ = '/'; continue;
-        case 'b': *w++ = '\b'; continue;
-        case 'f': *w++ = '\f'; continue;
-        case 'n': *w++ = '\n'; continue;
-        case 'r': *w++ = '\r'; continue;
-        case 't': *w++ = '\t'; continue;
-        case 'u': break;
-        default: goto done;
-        }
-        unsigned code, low;
-        if (!read_hex4(p, n, at, &code)) break;
-        at += 4;
-        if (code >= 0xDC00 && code <= 0xDFFF) break;
-        if (code >= 0xD800 && code <= 0xDBFF) {
-            if (n - at < 6 || p[at] != '\\' || p[at + 1] != 'u' || !read_hex4(p, n, at + 2, &low) || low < 0xDC00 ||
-                low > 0xDFFF)
-                break;
-            at += 6;
-            code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
-        }
-        if (code < 0x80) { /* six bytes of text for at most four of UTF-8 */
+        unsigned code;
+        if (!read_escape(p, n, &at, &code)) break;
+        if (code < 0x80) { /* two to twelve bytes of text for at most four of UTF-8 */
             *w++ = (char)code;
         } else if (code < 0x800) {
             *w++ = (char)(0xC0 | code >> 6), *w++ = (char)(0x80 | (code & 0x3F));
@@ -190,12 +197,29 @@ static inline int read_json_string(const char *p, Py_ssize_t n, Py_ssize_t *i, O
             *w++ = (char)(0x80 | (code >> 6 & 0x3F)), *w++ = (char)(0x80 | (code & 0x3F));
         }
     }
-done:
     scratch->len = w - scratch->buf;
     if (status == 0) {
         *len = scratch->len - *start;
         *i = at;
     }
+    return status;
+}
+
+/* A JSON string at p[*i] (its opening quote) as UTF-8 at *value, *len bytes: where it stands in the
+ * text when it has no escape, else decoded into the scratch buffer, emptied first. Returns as
+ * read_json_string. */
+static inline int read_json_view(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, const char **value,
+                                 Py_ssize_t *len) {
+    Py_ssize_t end = plain_run(p, *i + 1, n), start;
+    if (end < n && p[end] == '"') {
+        *value = p + *i + 1;
+        *len = end - *i - 1;
+        *i = end + 1;
+        return 0;
+    }
+    scratch->len = 0;
+    int status = read_json_string(p, n, i, scratch, &start, len);
+    if (status == 0) *value = scratch->buf + start;
     return status;
 }
 

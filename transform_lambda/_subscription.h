@@ -36,47 +36,22 @@ typedef struct {
  * error set. With ``made``, its value as a new str there (invalid UTF-8 is not usual); without, it
  * is only checked. */
 static int walk_string(const char *p, Py_ssize_t n, Py_ssize_t *i, Out *scratch, PyObject **made) {
-    Py_ssize_t at = *i;
-    if (at == n || p[at] != '"') return 1;
-    Py_ssize_t end = plain_run(p, at + 1, n);
-    const char *value = p + at + 1;
-    Py_ssize_t len = end - at - 1;
-    if (end < n && p[end] == '"') { /* no escape: the value is the text */
-        *i = end + 1;
-    } else if (made != NULL) {
-        Py_ssize_t start;
-        scratch->len = 0;
-        int status = read_json_string(p, n, i, scratch, &start, &len);
-        if (status != 0) return status;
-        value = scratch->buf + start;
-    } else { /* checked only: escapes, surrogate pairs and the closing quote */
-        at = end;
-        for (;;) {
+    if (*i == n || p[*i] != '"') return 1;
+    if (made == NULL) { /* checked only: escapes, surrogate pairs and the closing quote */
+        unsigned code;
+        for (Py_ssize_t at = plain_run(p, *i + 1, n);; at = plain_run(p, at, n)) {
             if (at == n || (unsigned char)p[at] < 0x20) return 1; /* unterminated, or a raw control character */
-            if (p[at++] == '"') break;
-            if (at == n) return 1;
-            char c = p[at++];
-            if (c == 'u') {
-                unsigned code, low;
-                if (!read_hex4(p, n, at, &code)) return 1;
-                at += 4;
-                if (code >= 0xDC00 && code <= 0xDFFF) return 1;
-                if (code >= 0xD800 && code <= 0xDBFF) {
-                    if (n - at < 6 || p[at] != '\\' || p[at + 1] != 'u' || !read_hex4(p, n, at + 2, &low) ||
-                        low < 0xDC00 || low > 0xDFFF)
-                        return 1;
-                    at += 6;
-                }
-            } else if (c != '"' && c != '\\' && c != '/' && c != 'b' && c != 'f' && c != 'n' && c != 'r' &&
-                       c != 't') {
-                return 1;
+            if (p[at++] == '"') {
+                *i = at;
+                return 0;
             }
-            at = plain_run(p, at, n);
+            if (!read_escape(p, n, &at, &code)) return 1;
         }
-        *i = at;
-        return 0;
     }
-    if (made == NULL) return 0;
+    const char *value;
+    Py_ssize_t len;
+    int status = read_json_view(p, n, i, scratch, &value, &len);
+    if (status != 0) return status;
     *made = PyUnicode_DecodeUTF8(value, len, NULL);
     if (*made != NULL) return 0;
     if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) return -1;

@@ -328,20 +328,11 @@ static int read_row(Table *t, const char *p, Py_ssize_t n, Py_ssize_t row, Py_ss
         i++;
     } else {
         for (;;) {
-            Py_ssize_t start, len;
-            const char *key;
-            int status;
+            Py_ssize_t len;
+            const char *key; /* a key without escapes is read where it is */
             if (i == n || p[i] != '"') return 1;
-            Py_ssize_t end = plain_run(p, i + 1, n);
-            if (end < n && p[end] == '"') { /* a key without escapes is read where it is */
-                key = p + i + 1;
-                len = end - i - 1;
-                i = end + 1;
-            } else {
-                t->key.len = 0;
-                if ((status = read_json_string(p, n, &i, &t->key, &start, &len)) != 0) return status;
-                key = t->key.buf;
-            }
+            int status = read_json_view(p, n, &i, &t->key, &key, &len);
+            if (status != 0) return status;
             i = skip_space(p, n, i);
             if (i == n || p[i] != ':') return 1;
             i = skip_space(p, n, i + 1);
