@@ -55,21 +55,21 @@ class FakeLambdaContext:
 PREBUILT: Final = "STREAM_PROCESSOR_TEST_NATIVE_DIR"
 
 
-def prebuilt_module(name: str) -> ModuleType | None:
-    """The module ``name`` of the build PREBUILT names, or None when it names none."""
-    directory = os.environ.get(PREBUILT)
-    if not directory:
-        return None
-    # The tooling's (it imports pyarrow), so only when asked for: the transform's tests also run in
-    # a venv of the Lambda's own dependencies (scripts/test-lambda-runtimes.sh).
-    from stream_processor import native_twin
+def transform_c_module(name: str, loaded: ModuleType | None, directory: Path) -> ModuleType:
+    """A hand-written C module of the transform (``transform_lambda/_*.c``) for its tests: the one of
+    the build PREBUILT names, else ``loaded`` (the compiled build's, when it is loaded), else compiled
+    into ``directory`` for this Python with warnings as errors and imported as ``name`` (not
+    registered in ``sys.modules``)."""
+    prebuilt = os.environ.get(PREBUILT)
+    if prebuilt:
+        # The tooling's (it imports pyarrow), so only when asked for: the transform's tests also run
+        # in a venv of the Lambda's own dependencies (scripts/test-lambda-runtimes.sh).
+        from stream_processor import native_twin
 
-    return native_twin.import_built(Path(directory))[name]
-
-
-def build_c_module(source: Path, name: str, directory: Path) -> ModuleType:
-    """A hand-written C module of the transform (``transform_lambda/_*.c``), compiled here for this
-    Python with warnings as errors, and imported as ``name`` (not registered in ``sys.modules``)."""
+        return native_twin.import_built(Path(prebuilt))[name]
+    if loaded is not None:
+        return loaded
+    source = REPO / (name.replace(".", "/") + ".c")
     target = directory / f"{name.rpartition('.')[2]}{importlib.machinery.EXTENSION_SUFFIXES[0]}"
     include = sysconfig.get_paths()["include"]
     command = ["cc", "-shared", "-fPIC", "-O2", "-Wall", "-Wextra", "-Werror", f"-I{include}"]

@@ -11,15 +11,13 @@ import json
 import os
 import random
 from collections.abc import Iterator
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-import transform_lambda
 from stream_processor.bench.workload import firehose_event
 from stream_processor.sources.fixture import read_fixtures
-from tests.conftest import FIXTURES, build_c_module, prebuilt_module
+from tests.conftest import FIXTURES, transform_c_module
 from tests.subscription_texts import TEXTS, mutated
 from transform_lambda import accel, decode
 from transform_lambda.config import MAX_DECOMPRESSED_BYTES
@@ -28,20 +26,13 @@ from transform_lambda.errors import DecodeError
 from transform_lambda.payload import LogEvent, Payload
 from transform_lambda.payload_structs import read_payload
 
-SOURCE = Path(transform_lambda.__file__).with_name("_native_payload.c")
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 
 
 @pytest.fixture(scope="module")
 def c_reader(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """The prebuilt C (``make sanitize``'s), else the compiled build's C module when it is loaded, else
-    the C built here."""
-    prebuilt = prebuilt_module("transform_lambda._native_payload")
-    if prebuilt is not None:
-        return prebuilt
-    if decode._native is not None:
-        return decode._native
-    return build_c_module(SOURCE, "transform_lambda._native_payload", tmp_path_factory.mktemp("native_payload"))
+    """The prebuilt C (``make sanitize``'s), the compiled build's when loaded, or the C built here."""
+    return transform_c_module("transform_lambda._native_payload", decode._native, tmp_path_factory.mktemp("c"))
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 import transform_lambda
 from stream_processor.bench.offline import lambda_context
 from stream_processor.bench.workload import firehose_event
-from tests.conftest import build_c_module, prebuilt_module
+from tests.conftest import transform_c_module
 from tests.functional.test_parser_golden import ALL_CASES, CASE_CONFIGS, record_data
 from transform_lambda import native_rows
 from transform_lambda.config import TransformConfig
@@ -38,8 +38,7 @@ from transform_lambda.parse.vpc_flow import parse_vpc_flow
 from transform_lambda.payload import DATA_MESSAGE, LogEvent, Payload
 from transform_lambda.transform import shape_events
 
-SOURCE = Path(transform_lambda.__file__).with_name("_native_rows.c")
-REPO = SOURCE.parent.parent
+REPO = Path(transform_lambda.__file__).parent.parent
 ARRIVAL = "2025-11-23T10:00:00.000Z"
 TS = 1_700_000_000_123
 LINE = "2 123456789012 eni-1 10.0.0.1 10.0.0.2 443 49152 6 10 840 1700000000 1700000060 ACCEPT OK"
@@ -52,14 +51,8 @@ BOUNDED = settings(
 
 @pytest.fixture(scope="module")
 def c_rows(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    """The prebuilt C (``make sanitize``'s), else the compiled build's C module when it is loaded, else
-    the C built here."""
-    prebuilt = prebuilt_module("transform_lambda._native_rows")
-    if prebuilt is not None:
-        return prebuilt
-    if native_rows._native is not None:
-        return native_rows._native
-    return build_c_module(SOURCE, "transform_lambda._native_rows", tmp_path_factory.mktemp("native_rows"))
+    """The prebuilt C (``make sanitize``'s), the compiled build's when loaded, or the C built here."""
+    return transform_c_module("transform_lambda._native_rows", native_rows._native, tmp_path_factory.mktemp("c"))
 
 
 # (source, parser, the C function writing its rows)
