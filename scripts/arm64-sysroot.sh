@@ -2,8 +2,9 @@
 # Prints the directory of an arm64 test bed for the transform's compiled build: Debian's arm64 python of
 # the Lambda runtime's version (VERSION, e.g. 3.13) unpacked with what it links against (root/), and the
 # transform's arm64 wheels plus the test tools (site/), made under .venv/tools/arm64-py<VERSION> from
-# Debian and PyPI packages. Needs qemu-user-static and gcc-aarch64-linux-gnu, installed with apt-get
-# when missing (as root). Exits 3, saying why on stderr, when the test bed cannot be had here.
+# Debian and PyPI packages. Needs qemu-user-static, gcc-aarch64-linux-gnu and Debian's archive keys,
+# installed with apt-get when missing (as root, or through sudo without a password: a CI runner), so it
+# runs on Debian and Ubuntu. Exits 3, saying why on stderr, when the test bed cannot be had here.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 v=${1:?usage: arm64-sysroot.sh VERSION}
@@ -12,19 +13,32 @@ case "$v" in
   3.13) suite=trixie ;;
   *) echo "no Debian release ships python$v as its python3" >&2; exit 3 ;;
 esac
-if ! command -v qemu-aarch64-static >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null; then
-  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
-    echo "qemu-user-static and gcc-aarch64-linux-gnu are needed (apt-get install, as root)" >&2
+# Debian's archive keys: Debian has them; on Ubuntu they are the debian-archive-keyring package.
+keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+if ! command -v qemu-aarch64-static >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null \
+  || [ ! -f "$keyring" ]; then
+  # As root, or through sudo where it needs no password (a CI runner).
+  if [ "$(id -u)" = 0 ]; then
+    as_root=()
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    as_root=(sudo -n)
+  else
+    echo "qemu-user-static, gcc-aarch64-linux-gnu and debian-archive-keyring are needed (apt-get install, as root)" >&2
     exit 3
   fi
-  apt-get update -qq >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static gcc-aarch64-linux-gnu >&2
+  if ! command -v apt-get >/dev/null; then
+    echo "qemu-user-static, gcc-aarch64-linux-gnu and debian-archive-keyring are needed (no apt-get here)" >&2
+    exit 3
+  fi
+  "${as_root[@]}" apt-get update -qq >&2
+  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static \
+    gcc-aarch64-linux-gnu debian-archive-keyring >&2
 fi
 bed="$PWD/.venv/tools/arm64-py$v"
 if [ ! -f "$bed/.installed" ] || [ constraints.txt -nt "$bed/.installed" ]; then
   rm -rf "$bed"
   mkdir -p "$bed/apt/lists/partial" "$bed/apt/cache/archives/partial" "$bed/debs" "$bed/root"
-  echo "deb [arch=arm64] http://deb.debian.org/debian $suite main" > "$bed/apt/sources.list"
+  echo "deb [arch=arm64 signed-by=$keyring] http://deb.debian.org/debian $suite main" > "$bed/apt/sources.list"
   apt=(-o "Dir::Etc::SourceList=$bed/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$bed/apt/lists" -o "Dir::Cache=$bed/apt/cache" -o Dir::State::status=/dev/null
     -o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)

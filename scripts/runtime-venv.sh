@@ -5,16 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 v=${1:?usage: runtime-venv.sh VERSION}
-py=""
-if command -v pyenv >/dev/null 2>&1; then
-  full=$(pyenv versions --bare 2>/dev/null | grep -E "^${v//./\\.}(\.[0-9]+)?$" | sort -V | tail -1 || true)
-  [ -n "$full" ] && py="$(pyenv root)/versions/$full/bin/python$v"
-fi
-[ -z "$py" ] && py=$(command -v "python$v" || true)
-if [ -z "$py" ] || ! "$py" -c 'import sys' >/dev/null 2>&1; then
-  echo "python$v not found" >&2
-  exit 3
-fi
+py=$(./scripts/find-python.sh "$v")  # exits 3 without that Python
 venv=".venv/runtimes/py$v"
 if [ ! -x "$venv/bin/python" ] || [ constraints.txt -nt "$venv/.installed" ]; then
   "$py" -m venv "$venv" >&2
