@@ -4,6 +4,7 @@ Firehose limits, and its ExtendedS3DestinationConfiguration is accepted by the F
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -11,6 +12,7 @@ import boto3
 from stream_processor import settings
 from stream_processor.infra_gen import parameter_name
 from tests.contract.infra_templates import Resolver, parameter_defaults, template
+from transform_lambda import native
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -135,6 +137,25 @@ def test_firehose_transform_sized_for_firehose_cap_and_arm64() -> None:
         handlers.add(handler)
     assert handlers == {"transform_lambda.handler.lambda_handler", "transform_lambda.handler.lambda_handler_bytes"}
     assert settings.DeliverySettings().lambda_arn.endswith(":function:" + function["FunctionName"])
+
+
+def test_transform_build_parameter_switches_the_transform_to_its_source(tmp_path: Path) -> None:
+    # GIVEN each value of the pipeline stack's TransformBuild parameter, and a package that ships a
+    # (here unreadable) compiled build
+    (tmp_path / native.COMPILED_DIR).mkdir()
+    pipeline = template("pipeline")
+    builds = pipeline["Parameters"]["TransformBuild"]
+    assert builds["Default"] == "compiled"
+    statuses = {}
+    for build in builds["AllowedValues"]:
+        resolver = _resolver()
+        resolver.refs["TransformBuild"] = build
+        # WHEN the function's environment is resolved and the transform chooses its build by it
+        variables = resolver(pipeline["Resources"]["TransformFunction"]["Properties"])["Environment"]["Variables"]
+        statuses[build], _ = native.choose(str(tmp_path), environ=variables)
+    # THEN source forces the source; compiled leaves the choice to the package's build
+    assert statuses["source"] == native.SWITCHED_OFF
+    assert statuses["compiled"].startswith("source: unreadable compiled build"), statuses
 
 
 def test_firehose_alarms_cover_the_loss_and_delay_signals() -> None:
