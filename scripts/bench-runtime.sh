@@ -3,7 +3,8 @@
 # (stream_processor.infra_gen.TARGET_PYTHON), in a venv of the Lambda's own dependencies
 # (scripts/runtime-venv.sh); results in $BENCH_DIR/results-py<version>.json (default .bench).
 # Skipped, with a note, when that Python is not installed here or its venv cannot be made (pip needs
-# the package index). Then the same with the compiled build (results-py<version>-compiled.json).
+# the package index). Then the same, with cold start and memory, on the compiled build
+# (results-py<version>-compiled.json).
 # Arguments go to the bench (e.g. --quick). PY: the tooling venv's python.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,7 +23,8 @@ echo "=== on the Lambda runtime's Python ($v) ==="
 "$python" -m stream_processor.bench --only throughput,stages --out "${BENCH_DIR:-.bench}/results-py$v.json" "$@"
 
 # The same again with the compiled build for this machine (scripts/build-native.sh host), in a copy of
-# the tree: how much `make package NATIVE=1` saves, here. Skipped, with a note, when it cannot be built.
+# the tree: how much the compiled build `make package` ships saves, here. Skipped, with a note, when
+# it cannot be built.
 copy=$(mktemp -d)
 trap 'rm -rf "$copy"' EXIT
 cp -r transform_lambda stream_processor pyproject.toml "$copy"/
@@ -37,5 +39,6 @@ out=$(cd "${BENCH_DIR:-.bench}" && pwd)/results-py$v-compiled.json
 echo
 echo "=== on the Lambda runtime's Python ($v), compiled ==="
 # GIT_*: the results name the repository's commit, not the copy's.
+# The build the package ships: its cold start and memory too.
 (cd "$copy" && GIT_DIR="$repo/.git" GIT_WORK_TREE="$repo" "$repo_python" -m stream_processor.bench \
-  --only throughput,stages --out "$out" "$@")
+  --only throughput,stages,cold_start,memory --out "$out" "$@")

@@ -3,8 +3,10 @@
 Input: the request sizes to probe. Output: median import time of ``transform_lambda.handler``, the
 first and second invocation times of a small request, and ``ru_maxrss`` of a process that does what
 the Lambda runtime does with the largest request (read the body, ``json.loads``, call the handler,
-``json.dumps`` the response). Each probe is a ``python -c`` child with the bench's quiet Powertools
-environment; nothing else of the bench is imported before what is measured.
+``json.dumps`` the response), each with the build that ran (``transform_lambda.native.STATUS``).
+The package's bytecode is compiled first, as the deployment zip has it. Each probe is a ``python
+-c`` child with the bench's quiet Powertools environment; nothing else of the bench is imported
+before what is measured.
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ started = time.perf_counter()
 import transform_lambda.handler
 elapsed = time.perf_counter() - started
 import json, sys
+from transform_lambda import native
 heavy = sorted({"pyarrow", "duckdb", "stream_processor", "boto3"} & set(sys.modules))
-print(json.dumps({"import_s": elapsed, "modules": len(sys.modules), "heavy_modules": heavy}))
+print(json.dumps({"import_s": elapsed, "modules": len(sys.modules), "heavy_modules": heavy, "build": native.STATUS}))
 """
 
 # The handler with re-ingestion accepted in memory, as in the in-process benchmarks.
@@ -82,8 +85,21 @@ encoded = json.dumps(response).encode()
 out["rss_peak_mib"] = rss()
 out["invocations_s"] = times
 out["response_bytes"] = len(encoded)
+from transform_lambda import native
+out["build"] = native.STATUS
 print(json.dumps(out))
 """
+
+
+def _precompile() -> None:
+    """Bytecode of the package's sources for this interpreter, as the deployment zip ships it
+    (``package_lambda`` precompiles every module). Without it a fresh interpreter compiles each
+    module before running it, and with ``PYTHONDONTWRITEBYTECODE`` set it does so at every start,
+    which is not what a Lambda's cold start does. Timestamp-checked here (unlike the zip's), since
+    these are a working tree's sources."""
+    subprocess.run(
+        [sys.executable, "-m", "compileall", "-q", str(REPO / "transform_lambda")], check=True, capture_output=True
+    )
 
 
 def _child(code: str, *args: str) -> dict[str, Any]:
@@ -97,6 +113,7 @@ def _child(code: str, *args: str) -> dict[str, Any]:
 
 def measure_cold_start(runs: int, request_mb: float = 0.25) -> dict[str, Any]:
     """Median import time over ``runs`` fresh interpreters; first and second invocation of a request."""
+    _precompile()
     imports = [_child(_IMPORT) for _ in range(runs)]
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         path = Path(tmp) / "event.json"
@@ -108,6 +125,7 @@ def measure_cold_start(runs: int, request_mb: float = 0.25) -> dict[str, Any]:
         "import_ms_all": [round(i["import_s"] * 1000, 2) for i in imports],
         "modules": imports[0]["modules"],
         "heavy_modules": imports[0]["heavy_modules"],
+        "build": imports[0]["build"],
         "first_invocation_request_bytes": workload.request_bytes,
         "first_invocation_ms": statistics.median(i["invocations_s"][0] for i in invokes) * 1000,
         "second_invocation_ms": statistics.median(i["invocations_s"][1] for i in invokes) * 1000,
@@ -116,6 +134,7 @@ def measure_cold_start(runs: int, request_mb: float = 0.25) -> dict[str, Any]:
 
 def measure_peak_rss(request_mb: float, runs: int) -> dict[str, Any]:
     """ru_maxrss of fresh processes handling one request of ``request_mb`` (median over ``runs``)."""
+    _precompile()
     with tempfile.TemporaryDirectory(prefix="bench-") as tmp:
         path = Path(tmp) / "event.json"
         workload = firehose_event(int(request_mb * MIB), seed=2)
@@ -127,6 +146,7 @@ def measure_peak_rss(request_mb: float, runs: int) -> dict[str, Any]:
     out["log_events"] = workload.log_events
     out["handler_ms"] = statistics.median(p["invocations_s"][0] for p in probes) * 1000
     out["response_bytes"] = probes[0]["response_bytes"]
+    out["build"] = probes[0]["build"]
     return out
 
 
