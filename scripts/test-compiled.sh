@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the compiled form of the transform's per-event modules (scripts/build-native.sh) for this host
 # and runs the transform's tests against it, in a copy of the working tree holding the build as
-# transform_lambda/_compiled, as a package made with `make package NATIVE=1` holds it: the source stays
+# transform_lambda/_compiled, as a package made with `make package` holds it: the source stays
 # compilable, the compiled build answers as the source does, and the package loads it. Then the arm64
 # build, the Lambda's architecture (glibc symbols checked against the Lambda's), whose handler tests run
 # on Debian's arm64 python under qemu (scripts/arm64-sysroot.sh), and then the arm64 package itself
@@ -68,7 +68,7 @@ run=(env PYTHONPATH="$bed/site" qemu-aarch64-static -L "$bed/root" "$bed/root/us
 # A smoke run: emulation costs about 30x, so the handler's tests, not all of them.
 "${run[@]}" -m pytest -q -p no:cacheprovider tests/functional/test_handler.py
 
-# The package as `make package NATIVE=1` makes it, unzipped and run on its own (its dependencies are in
+# The package as `make package` makes it, unzipped and run on its own (its dependencies are in
 # it; the runtime's boto3 is not needed without a stream to re-ingest into), against the source here.
 cd "$repo"
 events=(fixtures/events/*.json "$work/mixed.json")

@@ -4,7 +4,7 @@ Input: ``transform_lambda/`` and its runtime dependencies, pinned by ``constrain
 as manylinux2014_aarch64 wheels only (nothing is compiled on the host). Output: a deterministic zip
 (sorted entries, fixed timestamps) whose ``.pyc`` files were compiled by the target Python with
 unchecked-hash invalidation, since ``/var/task`` is read-only and a package without them pays
-5-7x the import time at every cold start. With ``--native DIR`` (``make package NATIVE=1``) the zip
+5-7x the import time at every cold start. With ``--native DIR`` (``make package``, unless ``NATIVE=0``) the zip
 also holds the compiled build of the per-event modules that ``scripts/build-native.sh arm64 DIR``
 made, as ``transform_lambda/_compiled``, checked first: for the Lambda's Python and architecture, and
 compiled from exactly the sources being packaged (``transform_lambda.native`` checks that again at
@@ -166,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ProcessorError as exc:
         sys.stderr.write(f"package: {exc}\n")
         return exc.exit_code
-    build = f", {compiled} modules compiled" if compiled else ""
+    build = f", {compiled} modules compiled" if compiled else ", source only (no compiled build)"
     sys.stdout.write(f"{args.out} {args.out.stat().st_size} bytes sha256={digest}{build}\n")
     return 0
 

@@ -1,7 +1,7 @@
 """Load stage (cold start): the compiled build of the per-event modules, when the package ships one.
 
-Input: ``transform_lambda/_compiled/`` as ``scripts/build-native.sh`` makes it and ``make package
-NATIVE=1`` ships it: the mypyc library ``transform_lambda__mypyc``, one small extension module per
+Input: ``transform_lambda/_compiled/`` as ``scripts/build-native.sh`` makes it and ``make package``
+ships it (unless ``NATIVE=0``): the mypyc library ``transform_lambda__mypyc``, one small extension module per
 compiled module, the hand-written C modules (``_native_rows``, ``_native_payload``), and ``MANIFEST``
 (``sources<TAB>sha256`` of every ``.py``, ``.c`` and ``.h`` file of the package it was
 compiled with, then ``module<TAB>name`` per compiled module). Output: every compiled module imported

@@ -4,7 +4,7 @@ Input: a DATA_MESSAGE ``Payload``, its detected source and parser, and the recor
 Output: the payload's NDJSON, the very bytes ``transform.shape_events`` and
 ``encode.encode_shaped_rows`` write for it, with how many rows carry a parse error; or None, and the
 Python path writes the payload. The C (``transform_lambda._native_rows``, shipped by the compiled
-build only: ``make package NATIVE=1``) writes the rows of the events it knows to be the usual case
+build only: ``make package``) writes the rows of the events it knows to be the usual case
 of default-format VPC Flow Logs, Lambda function logs, API Gateway's JSON access logs, JSON logs
 (flat objects) and plain text, and hands every other event back; the Python path writes those rows,
 in one call per payload, and they go in between the C's.
