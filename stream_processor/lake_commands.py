@@ -182,7 +182,7 @@ def run_compact(args: argparse.Namespace) -> int:
     """The ``compact`` command."""
     from stream_processor.compact import CompactionOptions, Compactor
     from stream_processor.compact_merge import MIB, MergeOptions
-    from stream_processor.sinks.object_store import open_store
+    from stream_processor.sinks.object_store import LocalStore, open_store
 
     for flag in ("target_size", "row_group_mb", "id_memory_mb", "min_files"):
         if getattr(args, flag) < 1:
@@ -198,6 +198,9 @@ def run_compact(args: argparse.Namespace) -> int:
         dry_run=args.dry_run,
     )
     store = open_store(args.lake)
+    if isinstance(store, LocalStore) and not store.root.is_dir():
+        # A mistyped path would otherwise report "0 partitions" and succeed, in a scheduled job too.
+        raise ConfigError(f"{args.lake}: no such lake directory")
     with _aws_errors():
         compactor = Compactor(store, options, scratch=args.scratch)
         report = compactor.run(progress_stream=sys.stderr)

@@ -358,3 +358,15 @@ def test_compact_keeps_the_inputs_when_another_compactor_deletes_its_staged_outp
     assert not list(store.list(MANIFEST_PREFIX))
     compactor(store).run()
     assert collections.Counter(r["event_id"] for r in visible_rows(store)) == dict.fromkeys(DISTINCT, 1)
+
+
+def test_compact_cli_on_a_missing_local_lake_fails_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # GIVEN a lake path with nothing there (a typo in a scheduled job)
+    missing = tmp_path / "no-such-lake"
+    # WHEN compact runs on it THEN it says so in one line and exits non-zero, creating nothing
+    assert main(["compact", "--lake", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"stream-processor: error: {missing}: no such lake directory"]
+    assert not missing.exists()
