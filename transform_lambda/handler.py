@@ -33,7 +33,7 @@ logger = Logger(service=SERVICE)
 metrics = Metrics(namespace=METRICS_NAMESPACE, service=SERVICE)
 # The stages log through stdlib loggers under "transform_lambda"; give them the same JSON output.
 copy_config_to_registered_loggers(source_logger=logger, include={"transform_lambda.batch"})
-if native.STATUS not in (native.COMPILED, native.NO_BUILD, native.SWITCHED_OFF):  # shipped, yet unusable
+if native.shipped_but_unused(native.STATUS):
     logger.warning("The compiled build is not used; running from source.", extra={"build": native.STATUS})
 
 
@@ -157,6 +157,8 @@ def report(batch: BatchOutcome, records: list[Record], unanswerable: int, elapse
         "Splits": sum(1 for o in outcomes if o.split),
         "OversizeEventFailures": sum(1 for o in outcomes if o.error_code == "event_too_large"),
         "ReingestFailures": sum(1 for o in outcomes if o.error_code == "reingest_failed"),
+        # 1 while a shipped compiled build cannot be used here (the pipeline stack alarms on it).
+        "CompiledBuildUnused": int(native.shipped_but_unused(native.STATUS)),
     }
     for name, value in figures.items():
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)

@@ -185,6 +185,13 @@ def install(package_dir: str = _PACKAGE_DIR) -> str:
     return STATUS
 
 
+def shipped_but_unused(status: str | None) -> bool:
+    """Whether ``status`` (a ``STATUS``) says a compiled build was shipped and could not be used: the
+    transform then runs from source, the same answers at several times the CPU time, which the
+    handler reports (a warning at cold start, the ``CompiledBuildUnused`` metric per invocation)."""
+    return status not in (COMPILED, NO_BUILD, SWITCHED_OFF)
+
+
 __all__ = [
     "COMPILED",
     "ENV_SWITCH",
@@ -196,5 +203,6 @@ __all__ = [
     "choose",
     "install",
     "read_manifest",
+    "shipped_but_unused",
     "sources_digest",
 ]

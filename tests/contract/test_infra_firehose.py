@@ -172,6 +172,7 @@ def test_firehose_alarms_cover_the_loss_and_delay_signals() -> None:
         ("AWS/Firehose", "FailedConversion.Records"),
         ("AWS/Firehose", "ExecuteProcessing.Success"),
         ("StreamProcessor", "RecordsFailed"),
+        ("StreamProcessor", "CompiledBuildUnused"),
     } <= metrics
 
 

@@ -234,3 +234,35 @@ sys.stderr.write(json.dumps({"status": status, "left": left, "attributes": attri
     assert seen["vpc_flow"] == str(tmp_path / "transform_lambda" / "parse" / "vpc_flow.py")
     expected = lambda_handler_bytes(json.loads(EVENT.read_text(encoding="utf-8")), lambda_context())
     assert seen["response"] == expected.decode()
+
+
+# One invocation with metrics on: the CompiledBuildUnused values of its EMF documents.
+EMF_SCRIPT = """
+import json, sys
+from stream_processor.bench.offline import lambda_context
+from transform_lambda.handler import lambda_handler
+lambda_handler(json.load(open(sys.argv[1])), lambda_context())
+"""
+
+
+def compiled_build_unused(root: Path) -> list[float]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "STREAM_PROCESSOR_"))}
+    env |= {"PYTHONPATH": f"{root}{os.pathsep}{REPO}", "POWERTOOLS_LOG_LEVEL": "ERROR"}
+    done = subprocess.run(
+        [sys.executable, "-c", EMF_SCRIPT, str(EVENT)], env=env, cwd=root, capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    documents = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{") and '"_aws"' in line]
+    values = [doc["CompiledBuildUnused"] for doc in documents]  # a list when a document holds several
+    return [v for value in values for v in (value if isinstance(value, list) else [value])]
+
+
+def test_a_shipped_build_that_is_not_used_is_counted_for_the_alarm(tmp_path: Path) -> None:
+    # GIVEN a package whose shipped build cannot load, and the same package without a build
+    broken, plain = tmp_path / "broken", tmp_path / "plain"
+    package_with_build(broken)
+    shutil.copytree(PACKAGE, plain / "transform_lambda", ignore=shutil.ignore_patterns("__pycache__", "_compiled"))
+    # WHEN each answers an invocation in a fresh interpreter, metrics on
+    # THEN only the broken one counts itself (the pipeline stack's CompiledBuildUnusedAlarm)
+    assert compiled_build_unused(broken) == [1]
+    assert compiled_build_unused(plain) == [0]
