@@ -2,13 +2,14 @@
 
 Input: ``transform_lambda/`` and its runtime dependencies, pinned by ``constraints.txt`` and fetched
 as manylinux2014_aarch64 wheels only (nothing is compiled on the host). Output: a deterministic zip
-(sorted entries, fixed timestamps) whose ``.pyc`` files were compiled by the target Python with
-unchecked-hash invalidation, since ``/var/task`` is read-only and a package without them pays
-5-7x the import time at every cold start. With ``--native DIR`` (``make package``, unless ``NATIVE=0``) the zip
-also holds the compiled build of the per-event modules that ``scripts/build-native.sh arm64 DIR``
-made, as ``transform_lambda/_compiled``, checked first: for the Lambda's Python and architecture, and
-compiled from exactly the sources being packaged (``transform_lambda.native`` checks that again at
-cold start and runs the source otherwise).
+(sorted entries, fixed timestamps, the same bytes from any checkout) whose ``.pyc`` files were
+compiled by the target Python with unchecked-hash invalidation and ``/var/task`` paths, since
+``/var/task`` is read-only and a package without them pays 5-7x the import time at every cold
+start. With ``--native DIR`` (``make package``, unless ``NATIVE=0``) the zip also holds the compiled
+build of the per-event modules that ``scripts/build-native.sh arm64 DIR`` made, as
+``transform_lambda/_compiled``, checked first: for the Lambda's Python and architecture, and compiled
+from exactly the sources being packaged (``transform_lambda.native`` checks that again at cold start
+and runs the source otherwise).
 """
 
 from __future__ import annotations
@@ -50,6 +51,8 @@ LAMBDA_REQUIREMENTS: Final = (
 # cold start) for code that only calls firehose:PutRecordBatch, an API stable for years.
 RUNTIME_PROVIDED: Final = ("boto3", "botocore", "s3transfer")
 _ZIP_EPOCH: Final = (1980, 1, 1, 0, 0, 0)
+# Where the Lambda unpacks the zip (LAMBDA_TASK_ROOT).
+TASK_ROOT: Final = "/var/task"
 
 
 class PackageError(ProcessorError):
@@ -130,7 +133,16 @@ def compile_bytecode(staging: Path, target_python: str) -> None:
     version = _run([target_python, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"]).strip()
     if version != TARGET_PYTHON:
         raise ConfigError(f"{target_python} is Python {version}; the Lambda runtime is {TARGET_PYTHON}")
-    _run([target_python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash", str(staging)])
+    precompile(staging, target_python)
+
+
+def precompile(staging: Path, python: str) -> None:
+    """Bytecode for every module under ``staging``, by ``python``, the same bytes wherever the tree is
+    staged: each code object names its file as the Lambda sees it (under ``TASK_ROOT``, so tracebacks
+    there point at real paths) rather than the staging directory, which made two checkouts' zips
+    differ. (Set constants need nothing: marshal writes them sorted since Python 3.11.)"""
+    argv = [python, "-m", "compileall", "-q", "-j", "0", "--invalidation-mode", "unchecked-hash"]
+    _run([*argv, "-s", str(staging), "-p", TASK_ROOT, str(staging)])
 
 
 def write_zip(staging: Path, out: Path) -> str:
@@ -178,6 +190,7 @@ __all__ = [
     "PackageError",
     "copy_native",
     "main",
+    "precompile",
     "write_zip",
 ]
 
