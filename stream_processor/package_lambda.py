@@ -79,11 +79,21 @@ def install_dependencies(staging: Path) -> None:
             "-c", str(REPO / "constraints.txt"), *LAMBDA_REQUIREMENTS,
         ]
     )  # fmt: skip
-    shutil.rmtree(staging / "bin", ignore_errors=True)
+    drop_console_scripts(staging)
     for entry in list(staging.iterdir()):
         base = entry.name.split("-", 1)[0].lower() if entry.name.endswith(".dist-info") else entry.name
         if base.replace("_", "-") in RUNTIME_PROVIDED or base in RUNTIME_PROVIDED:
             shutil.rmtree(entry) if entry.is_dir() else entry.unlink()
+
+
+def drop_console_scripts(staging: Path) -> None:
+    """Remove the console scripts pip installed into ``staging`` (of no use on the Lambda) and their
+    lines in each RECORD: each names the hash of a script whose shebang is this machine's interpreter
+    path, which made two checkouts' zips differ."""
+    shutil.rmtree(staging / "bin", ignore_errors=True)
+    for record in sorted(staging.glob("*.dist-info/RECORD")):
+        lines = record.read_text(encoding="utf-8").splitlines(keepends=True)
+        record.write_text("".join(line for line in lines if not line.startswith("../../bin/")), encoding="utf-8")
 
 
 def copy_sources(staging: Path) -> None:
@@ -189,6 +199,7 @@ __all__ = [
     "RUNTIME_PROVIDED",
     "PackageError",
     "copy_native",
+    "drop_console_scripts",
     "main",
     "precompile",
     "write_zip",
