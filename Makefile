@@ -65,7 +65,8 @@ lambda-runtimes: $(VENV)/.installed-dev
 # The transform's per-event modules compiled with mypyc for the runtime's Python (a copy of the tree),
 # and its tests run against them: the source stays compilable and the compiled build agrees with it.
 # Then the same build for arm64: glibc symbols checked against the Lambda's, the handler's tests run
-# on Debian's arm64 python under qemu (about 2 minutes in all; apt-get installs the tools as root).
+# on Debian's arm64 python under qemu (about 2 minutes in all; apt-get installs the tools, as root or
+# through sudo without a password).
 compiled: $(VENV)/.installed-dev
 	PY=$(PY) ./scripts/test-compiled.sh
 
@@ -95,15 +96,14 @@ infra-gen: $(VENV)/.installed
 # arm64 / CPython 3.13 wheels only; .pyc compiled by $(TARGET_PYTHON). The zip also ships the compiled
 # build for arm64: the per-event modules compiled with mypyc and the transform's C (scripts/build-native.sh;
 # the source beside it stays the fallback at run time). NATIVE=0 ships the source alone (the same
-# answers for about 3-4x the CPU time), for a host that cannot cross-compile.
+# answers for about 3-4x the CPU time), for a host that cannot cross-compile. `make deploy` packages
+# first, DRY_RUN=1 too (its plan names the zip's content-addressed key).
 NATIVE ?= 1
-ifneq ($(filter-out 0 1,$(NATIVE)),)
-$(error NATIVE must be 1 (the default: ship the compiled build) or 0 (the source alone), not "$(NATIVE)")
-endif
 package: $(VENV)/.installed
+	@case "$(NATIVE)" in 0 | 1) ;; *) echo "make package: NATIVE must be 1 (the default: ship the compiled build) or 0 (the source alone), not \"$(NATIVE)\"" >&2; exit 2 ;; esac
 ifeq ($(NATIVE),1)
-	PY=$(PY) ./scripts/build-native.sh arm64 build/native || { status=$$?; [ $$status -ne 3 ] || \
-		echo "make package: the compiled build cannot be made here (see above); NATIVE=0 packages the source alone" >&2; \
+	PY=$(PY) ./scripts/build-native.sh arm64 build/native || { status=$$?; \
+		echo "make package: the compiled build was not made (see above); NATIVE=0 packages the source alone" >&2; \
 		exit $$status; }
 endif
 	$(PY) -m stream_processor.package_lambda --out $(LAMBDA_ZIP) --target-python $(TARGET_PYTHON) \
@@ -146,7 +146,8 @@ $(VENV)/.installed-fast: $(VENV)/.installed
 	touch $@
 
 # A few minutes; BENCH_QUICK=1 for about one. Then throughput and stages again on the Python of the
-# Lambda runtime we deploy to, when it is installed here (.bench/results-py<version>.json).
+# Lambda runtime we deploy to, when it is installed here (.bench/results-py<version>.json), and on the
+# compiled build the package ships, with its cold start and memory (results-py<version>-compiled.json).
 bench: $(VENV)/.installed-fast $(NATIVE_TWIN)
 	$(PY) -m stream_processor.bench $(if $(BENCH_QUICK),--quick) --out $(BENCH_OUT)
 	PY=$(PY) BENCH_DIR=$(dir $(BENCH_OUT)) ./scripts/bench-runtime.sh $(if $(BENCH_QUICK),--quick)

@@ -13,10 +13,17 @@ case "$v" in
   3.13) suite=trixie ;;
   *) echo "no Debian release ships python$v as its python3" >&2; exit 3 ;;
 esac
-# Debian's archive keys: Debian has them; on Ubuntu they are the debian-archive-keyring package.
-keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+# Debian's archive keys: Debian has them; on Ubuntu they are the debian-archive-keyring package. The
+# file is .gpg up to Debian 12 and .pgp from 13.
+keyring() {
+  local file
+  for file in /usr/share/keyrings/debian-archive-keyring.pgp /usr/share/keyrings/debian-archive-keyring.gpg; do
+    [ -f "$file" ] && { echo "$file"; return; }
+  done
+  return 0
+}
 if ! command -v qemu-aarch64-static >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null \
-  || [ ! -f "$keyring" ]; then
+  || [ -z "$(keyring)" ]; then
   # As root, or through sudo where it needs no password (a CI runner).
   if [ "$(id -u)" = 0 ]; then
     as_root=()
@@ -30,15 +37,15 @@ if ! command -v qemu-aarch64-static >/dev/null || ! command -v aarch64-linux-gnu
     echo "qemu-user-static, gcc-aarch64-linux-gnu and debian-archive-keyring are needed (no apt-get here)" >&2
     exit 3
   fi
-  "${as_root[@]}" apt-get update -qq >&2
-  "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static \
+  ${as_root[@]+"${as_root[@]}"} apt-get update -qq >&2
+  ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq qemu-user-static \
     gcc-aarch64-linux-gnu debian-archive-keyring >&2
 fi
 bed="$PWD/.venv/tools/arm64-py$v"
 if [ ! -f "$bed/.installed" ] || [ constraints.txt -nt "$bed/.installed" ]; then
   rm -rf "$bed"
   mkdir -p "$bed/apt/lists/partial" "$bed/apt/cache/archives/partial" "$bed/debs" "$bed/root"
-  echo "deb [arch=arm64 signed-by=$keyring] http://deb.debian.org/debian $suite main" > "$bed/apt/sources.list"
+  echo "deb [arch=arm64 signed-by=$(keyring)] http://deb.debian.org/debian $suite main" > "$bed/apt/sources.list"
   apt=(-o "Dir::Etc::SourceList=$bed/apt/sources.list" -o Dir::Etc::SourceParts=/dev/null
     -o "Dir::State::Lists=$bed/apt/lists" -o "Dir::Cache=$bed/apt/cache" -o Dir::State::status=/dev/null
     -o APT::Architecture=arm64 -o APT::Architectures=arm64 -o Debug::NoLocking=1 -o APT::Sandbox::User=root)

@@ -189,7 +189,7 @@ def shipped_but_unused(status: str | None) -> bool:
     """Whether ``status`` (a ``STATUS``) says a compiled build was shipped and could not be used: the
     transform then runs from source, the same answers at several times the CPU time, which the
     handler reports (a warning at cold start, the ``CompiledBuildUnused`` metric per invocation)."""
-    return status not in (COMPILED, NO_BUILD, SWITCHED_OFF)
+    return status is not None and status not in (COMPILED, NO_BUILD, SWITCHED_OFF)
 
 
 __all__ = [

@@ -266,3 +266,9 @@ def test_a_shipped_build_that_is_not_used_is_counted_for_the_alarm(tmp_path: Pat
     # THEN only the broken one counts itself (the pipeline stack's CompiledBuildUnusedAlarm)
     assert compiled_build_unused(broken) == [1]
     assert compiled_build_unused(plain) == [0]
+
+
+def test_only_a_shipped_build_that_failed_counts_as_unused() -> None:
+    assert native.shipped_but_unused("source: the compiled library does not load (OSError: bad)")
+    for status in (native.COMPILED, native.NO_BUILD, native.SWITCHED_OFF, None):
+        assert not native.shipped_but_unused(status), status

@@ -1,4 +1,4 @@
-"""``make package NATIVE=1``: a compiled build goes into the zip only when it is for the Lambda's
+"""``make package`` (unless ``NATIVE=0``): a compiled build goes into the zip only when it is for the Lambda's
 Python and architecture and was compiled from the sources being packaged; anything else is a one-line
 error before anything is downloaded. (Building, loading and running the packaged build on arm64 is
 scripts/test-compiled.sh's part.)"""
