@@ -42,15 +42,22 @@ def package_with_build(root: Path, modules: tuple[str, ...] = MODULES, suffix: s
     return package
 
 
-def run_fresh(root: Path, script: str, with_stdout: bool = False) -> Any:
+def fresh_interpreter(root: Path, script: str, **environ: str) -> subprocess.CompletedProcess[str]:
     """Run ``script`` (argv[1]: the fixture event) in a fresh interpreter that finds the package copy
-    under ``root`` first; what it wrote last on stderr, as JSON (and its stdout, if asked)."""
+    under ``root`` first, with ``environ`` set; it must succeed."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "STREAM_PROCESSOR_"))}
-    env |= {"PYTHONPATH": f"{root}{os.pathsep}{REPO}", "POWERTOOLS_METRICS_DISABLED": "true"}
+    env |= {"PYTHONPATH": f"{root}{os.pathsep}{REPO}", **environ}
     done = subprocess.run(
         [sys.executable, "-c", script, str(EVENT)], env=env, cwd=root, capture_output=True, text=True, timeout=60
     )
     assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+def run_fresh(root: Path, script: str, with_stdout: bool = False) -> Any:
+    """``fresh_interpreter`` with metrics off: what the script wrote last on stderr, as JSON (and its
+    stdout, if asked)."""
+    done = fresh_interpreter(root, script, POWERTOOLS_METRICS_DISABLED="true")
     seen = json.loads(done.stderr.strip().splitlines()[-1])
     return (seen, done.stdout) if with_stdout else seen
 
@@ -246,12 +253,7 @@ lambda_handler(json.load(open(sys.argv[1])), lambda_context())
 
 
 def compiled_build_unused(root: Path) -> list[float]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("POWERTOOLS_", "AWS_", "STREAM_PROCESSOR_"))}
-    env |= {"PYTHONPATH": f"{root}{os.pathsep}{REPO}", "POWERTOOLS_LOG_LEVEL": "ERROR"}
-    done = subprocess.run(
-        [sys.executable, "-c", EMF_SCRIPT, str(EVENT)], env=env, cwd=root, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    done = fresh_interpreter(root, EMF_SCRIPT, POWERTOOLS_LOG_LEVEL="ERROR")
     documents = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{") and '"_aws"' in line]
     values = [doc["CompiledBuildUnused"] for doc in documents]  # a list when a document holds several
     return [v for value in values for v in (value if isinstance(value, list) else [value])]
